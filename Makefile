@@ -1,0 +1,35 @@
+# Two commands a fresh machine needs (Python 3.11+ and make):
+#   make report   set up .venv, load data_samples/, write reports/<latest complete month>/
+#   make test     set up .venv, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     := build/sample.duckdb
+MONTH  ?= latest
+
+.PHONY: install report test sample bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+report: install
+	@mkdir -p build
+	$(BIN)/gdpr-analytics load --source data_samples --db $(DB)
+	$(BIN)/gdpr-analytics report --db $(DB) --month $(MONTH) --out reports
+
+test: install
+	$(BIN)/python -m pytest
+
+# Regenerates the committed sample byte for byte (tests/test_sample.py checks it).
+sample: install
+	$(BIN)/gdpr-analytics sample --out data_samples
+
+bench: install
+	$(BIN)/python benchmarks/bench_findings.py
+
+clean:
+	rm -rf build $(VENV)

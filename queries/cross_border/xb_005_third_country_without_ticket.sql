@@ -1,0 +1,20 @@
+-- name: cross_border/xb_005_third_country_without_ticket
+-- answers: Which access events of the month from outside the EEA carry no change or incident ticket?
+-- rule: XB-005
+-- severity: low
+-- subject: access_event
+-- title: Access from outside the EEA without a ticket
+-- params: period_start, as_of
+-- requires: access_log
+-- notice: §6
+-- gdpr: Art. 5(2), Art. 32(1)(d)
+-- occurred_at: the access event's time
+SELECT
+    e.event_id AS subject_id,
+    e.occurred_at,
+    e.processor || ' ' || e.action || ' on ' || e.resource || ' from ' || e.source_country
+        || ' without a ticket' AS detail
+FROM access_log AS e
+WHERE e.occurred_at >= $period_start AND e.occurred_at < $as_of
+  AND e.source_country NOT IN (SELECT country FROM policy_eea)
+  AND e.ticket_id IS NULL

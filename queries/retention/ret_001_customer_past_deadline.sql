@@ -1,0 +1,32 @@
+-- name: retention/ret_001_customer_past_deadline
+-- answers: Which customers with orders are still not erased at as_of although their last order is more than the retention period before as_of?
+-- rule: RET-001
+-- severity: high
+-- subject: customer
+-- title: Customer kept past the retention deadline
+-- params: as_of, retention_years
+-- requires: customers, orders
+-- notice: §7 (erased 3 years after the last order)
+-- gdpr: Art. 5(1)(e), Art. 17(1)(a)
+-- occurred_at: the retention deadline (last order + retention period)
+WITH last_order AS (
+    SELECT customer_id, max(ordered_at) AS last_ordered_at
+    FROM orders
+    WHERE ordered_at < $as_of
+    GROUP BY customer_id
+), due AS (
+    SELECT c.customer_id, l.last_ordered_at, l.last_ordered_at + to_years($retention_years) AS deadline
+    FROM customers AS c
+    JOIN last_order AS l USING (customer_id)
+    WHERE c.created_at < $as_of
+      AND (c.erased_at IS NULL OR c.erased_at >= $as_of)
+)
+SELECT
+    customer_id AS subject_id,
+    deadline AS occurred_at,
+    'last order ' || strftime(last_ordered_at, '%Y-%m-%dT%H:%M:%SZ')
+        || '; retention deadline ' || strftime(deadline, '%Y-%m-%dT%H:%M:%SZ')
+        || '; not erased at the end of the month, '
+        || date_diff('day', deadline, $as_of) || ' day(s) past the deadline' AS detail
+FROM due
+WHERE deadline < $as_of

@@ -1,0 +1,177 @@
+"""Command line: gdpr-analytics sample | load | findings | report (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from . import __version__
+from .errors import GdprAnalyticsError, UsageError
+from .month import Month
+from .parameters import Parameters
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {n}")
+    return n
+
+
+def _add_rule_parameters(p: argparse.ArgumentParser) -> None:
+    defaults = Parameters()
+    p.add_argument("--retention-years", type=_positive, default=defaults.retention_years,
+                   help="retention period in years (default %(default)s, policy §7)")
+    p.add_argument("--bulk-export-threshold", type=_positive, default=defaults.bulk_export_threshold,
+                   help="XB-004: exports of more records than this (default %(default)s)")
+    p.add_argument("--policy", type=Path, default=None, help="policy file (default policies/mystamp.yml)")
+
+
+def _add_input(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--db", type=Path, help="a database written by `gdpr-analytics load`")
+    g.add_argument("--source", type=Path, help="a source folder, loaded into a temporary database")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gdpr-analytics", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"gdpr-analytics {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="generate a realistic sample data set (defaults: the committed sample)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--customers", type=_positive, help="number of customers (default 2000)")
+    p.add_argument("--events", type=_positive, help="number of access events")
+    p.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default 2026-10-31)")
+    p.add_argument("--seed", type=int, help="random seed (default 42)")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+
+    p = sub.add_parser("load", help="validate a source folder and load it into a DuckDB database")
+    p.add_argument("--source", type=Path, required=True)
+    p.add_argument("--db", type=Path, required=True)
+
+    p = sub.add_parser("findings", help="print the findings of one month (CSV or JSON) to stdout")
+    _add_input(p)
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+    _add_rule_parameters(p)
+
+    p = sub.add_parser("report", help="write the monthly report folder <out>/<YYYY-MM>/")
+    _add_input(p)
+    p.add_argument("--month", required=True, help="YYYY-MM, or 'latest' for the latest complete month")
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    _add_rule_parameters(p)
+    return parser
+
+
+@contextmanager
+def _database(args: argparse.Namespace) -> Iterator[Path]:
+    """The database to read: --db as given, or --source loaded into a temporary one."""
+    if args.db is not None:
+        yield args.db
+        return
+    from .load import load_to_file
+
+    with tempfile.TemporaryDirectory(prefix="gdpr-analytics-") as tmp:
+        db = Path(tmp) / "source.duckdb"
+        load_to_file(args.source, db)
+        yield db
+
+
+def _params(args: argparse.Namespace) -> Parameters:
+    return Parameters(retention_years=args.retention_years, bulk_export_threshold=args.bulk_export_threshold)
+
+
+def cmd_sample(args: argparse.Namespace) -> None:
+    from . import sample
+
+    given = {k: getattr(args, k) for k in ("customers", "events", "end", "seed") if getattr(args, k) is not None}
+    counts = sample.generate(args.out, fmt=args.format, **given)
+    print(", ".join(f"{t}: {n}" for t, n in counts.items()), file=sys.stderr)
+
+
+def cmd_load(args: argparse.Namespace) -> None:
+    from .load import load_to_file
+
+    counts = load_to_file(args.source, args.db)
+    print(f"loaded {args.db}: " + ", ".join(f"{t} {n}" for t, n in counts.items()), file=sys.stderr)
+
+
+def cmd_findings(args: argparse.Namespace) -> None:
+    from .db import connect
+    from .findings_output import findings_json, write_findings_csv
+    from .policy import load_policy
+    from .rules import evaluate
+
+    month, params, policy = Month.parse(args.month), _params(args), load_policy(args.policy)
+    with _database(args) as db:
+        con = connect(db, policy)
+        try:
+            result = evaluate(con, month, params)
+        finally:
+            con.close()
+    if args.format == "csv":
+        write_findings_csv(result, sys.stdout)
+        for item in result.not_assessed:
+            print(f"gdpr-analytics: not assessed: {item['rule_id']} ({item['reason']})", file=sys.stderr)
+    else:
+        json.dump(findings_json(result, policy), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from . import report
+
+    params = _params(args)
+    if args.month == "latest":
+        month = None
+    else:
+        month = Month.parse(args.month)
+    with _database(args) as db:
+        if month is None:
+            from .db import connect
+
+            con = connect(db)
+            try:
+                month = report.latest_complete_month(con)
+            finally:
+                con.close()
+        folder = report.run_report(db=db, source=None, month=month, out=args.out, params=params,
+                                   policy_path=args.policy)
+    print(f"report written: {folder}", file=sys.stderr)
+
+
+COMMANDS = {"sample": cmd_sample, "load": cmd_load, "findings": cmd_findings, "report": cmd_report}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except GdprAnalyticsError as exc:
+        print(f"gdpr-analytics: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gdpr-analytics: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The rule catalogue of SPEC §5 and its evaluation for one reporting month.
+
+Each rule is a named query under queries/ whose header carries `rule`, `severity`, `subject`,
+`title`, `requires`, `notice` and `gdpr`; the catalogue is read from those headers, so a rule is
+added by adding a query file. The `findings` command, the report and the notebooks all call
+`evaluate`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import duckdb
+import pandas as pd
+
+from . import queries
+from .db import present_tables
+from .month import Month
+from .parameters import Parameters
+
+FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "occurred_at", "detail"]
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    severity: str
+    subject_type: str
+    title: str
+    query: str
+    requires: tuple[str, ...]
+    notice: str
+    gdpr: str
+    answers: str
+    occurred_at: str
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> tuple[Rule, ...]:
+    rules = []
+    for q in queries.all_queries().values():
+        if "rule" not in q.meta:
+            continue
+        m = q.meta
+        rules.append(Rule(
+            rule_id=m["rule"], severity=m["severity"], subject_type=m["subject"], title=m["title"],
+            query=q.name, requires=tuple(q.requires), notice=m["notice"], gdpr=m["gdpr"],
+            answers=m["answers"], occurred_at=m.get("occurred_at", ""),
+        ))
+    return tuple(sorted(rules, key=lambda r: r.rule_id))
+
+
+CATALOGUE = catalogue()
+
+
+def rule(rule_id: str) -> Rule:
+    for r in CATALOGUE:
+        if r.rule_id == rule_id:
+            return r
+    raise KeyError(rule_id)
+
+
+@dataclass
+class Findings:
+    month: Month
+    params: Parameters
+    findings: pd.DataFrame
+    not_assessed: list[dict] = field(default_factory=list)
+
+    def counts(self) -> pd.DataFrame:
+        """Findings per rule (every rule of the catalogue, 0 where none; None where not assessed)."""
+        n = self.findings.groupby("rule_id").size()
+        skipped = {d["rule_id"] for d in self.not_assessed}
+        return pd.DataFrame([
+            {"rule_id": r.rule_id, "severity": r.severity, "title": r.title,
+             "findings": None if r.rule_id in skipped else int(n.get(r.rule_id, 0)),
+             "assessed": r.rule_id not in skipped}
+            for r in CATALOGUE
+        ])
+
+
+def query_parameters(month: Month, params: Parameters) -> dict:
+    return {"period_start": month.period_start, "as_of": month.as_of, **params.as_dict()}
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, month: Month, params: Parameters | None = None) -> Findings:
+    params = params or Parameters()
+    present = present_tables(con)
+    bound = query_parameters(month, params)
+    frames, not_assessed = [], []
+    for r in CATALOGUE:
+        absent = [t for t in r.requires if t not in present]
+        if absent:
+            not_assessed.append({"rule_id": r.rule_id,
+                                 "reason": f"table {', '.join(absent)} absent from the source"})
+            continue
+        df = queries.run(con, r.query, **bound)
+        df.insert(0, "rule_id", r.rule_id)
+        df.insert(1, "severity", r.severity)
+        df.insert(2, "subject_type", r.subject_type)
+        frames.append(df[FINDING_COLUMNS])
+    frames = [f for f in frames if len(f)]
+    if frames:
+        out = pd.concat(frames, ignore_index=True)
+    else:
+        out = pd.DataFrame({c: pd.Series(dtype="object") for c in FINDING_COLUMNS})
+    out = out.sort_values(["rule_id", "subject_id", "occurred_at"], kind="mergesort").reset_index(drop=True)
+    return Findings(month=month, params=params, findings=out, not_assessed=not_assessed)
