@@ -41,3 +41,27 @@ def write_source(folder: Path, **tables: list[dict]) -> Path:
     for name, rows in tables.items():
         write_table(folder, name, rows)
     return folder
+
+
+def evaluate_source(folder: Path, month: str, **params):
+    """Load folder through the real loader into folder/../db and evaluate month; returns Findings."""
+    from gdpr_analytics.db import connect
+    from gdpr_analytics.load import load_to_file
+    from gdpr_analytics.month import Month
+    from gdpr_analytics.parameters import Parameters
+    from gdpr_analytics.rules import evaluate
+
+    db = folder.parent / f"{folder.name}.duckdb"
+    load_to_file(folder, db, show=False)
+    con = connect(db)
+    try:
+        return evaluate(con, Month.parse(month), Parameters(**params))
+    finally:
+        con.close()
+
+
+def found(folder: Path, month: str, rule_id: str | None = None, **params) -> list[tuple[str, str, str]]:
+    """(rule_id, subject_id, occurred_at as ISO text) of every finding, optionally of one rule."""
+    df = evaluate_source(folder, month, **params).findings
+    out = [(r.rule_id, r.subject_id, r.occurred_at.strftime("%Y-%m-%dT%H:%M:%S")) for r in df.itertuples()]
+    return [f for f in out if rule_id is None or f[0] == rule_id]

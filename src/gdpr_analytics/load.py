@@ -89,6 +89,10 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _typed(col: Column) -> str:
     """SQL turning the raw value into the contract's type; NULL where it does not convert."""
     c = _q(col.name)
@@ -148,10 +152,11 @@ class _Loader:
                     {"path": str(entry.path)},
                 )
             else:
+                # A view cannot take bound parameters: the file paths are quoted as SQL literals.
+                files = "[" + ", ".join(_literal(str(f)) for f in entry.files) + "]"
                 self.con.execute(
-                    f"CREATE VIEW {rel} AS SELECT * FROM read_parquet($files, hive_partitioning = true, "
-                    "union_by_name = true, filename = '_file', file_row_number = true)",
-                    {"files": [str(f) for f in entry.files]},
+                    f"CREATE VIEW {rel} AS SELECT * FROM read_parquet({files}, hive_partitioning = true, "
+                    "union_by_name = true, filename = '_file', file_row_number = true)"
                 )
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,98 @@
+"""The command line through the real `gdpr-analytics` command (a subprocess)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sources import write_source
+
+COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
+
+SOURCE = dict(
+    customers=[{"customer_id": "C1"}, {"customer_id": "C2", "erased_at": "2026-10-01T00:00:00", "email": "a@b.be"}],
+    orders=[{"customer_id": "C1", "ordered_at": "2023-10-01T00:00:00"}],
+    access_log=[{"event_id": "E1", "occurred_at": "2026-10-05T08:00:00", "processor": "wipro",
+                 "source_country": "IN", "ticket_id": None}],
+)
+
+
+def run(*args, check=True):
+    proc = subprocess.run([COMMAND, *map(str, args)], capture_output=True, text=True)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture()
+def source(tmp_path):
+    return write_source(tmp_path / "src", **SOURCE)
+
+
+EXPECTED_CSV = (
+    "rule_id,severity,subject_type,subject_id,occurred_at,detail\n"
+    "RET-001,high,customer,C1,2026-10-01T00:00:00Z,\"last order 2023-10-01T00:00:00Z; retention deadline "
+    "2026-10-01T00:00:00Z; not erased at the end of the month, 31 day(s) past the deadline\"\n"
+    "RET-004,high,customer,C2,2026-10-01T00:00:00Z,erased on 2026-10-01T00:00:00Z but still holds: email\n"
+    "XB-001,high,access_event,E1,2026-10-05T08:00:00Z,processor 'wipro' is not declared in the policy; "
+    "read on customers from IN\n"
+    "XB-005,low,access_event,E1,2026-10-05T08:00:00Z,wipro read on customers from IN without a ticket\n"
+)
+
+
+def test_findings_csv_from_db_and_from_source_agree(tmp_path, source):
+    db = tmp_path / "out" / "g.duckdb"
+    load = run("load", "--source", source, "--db", db)
+    assert "loaded" in load.stderr
+    from_db = run("findings", "--db", db, "--month", "2026-10")
+    from_source = run("findings", "--source", source, "--month", "2026-10")
+    assert from_db.stdout == EXPECTED_CSV
+    assert from_source.stdout == EXPECTED_CSV
+    # optional tables absent: their rules are reported not assessed on stderr, never as zero findings
+    assert "not assessed: RET-002 (table uploads absent from the source)" in from_db.stderr
+    assert "not assessed: DSR-001" in from_db.stderr and "not assessed: MKT-001" in from_db.stderr
+
+
+def test_findings_json(tmp_path, source):
+    out = json.loads(run("findings", "--source", source, "--month", "2026-10", "--format", "json").stdout)
+    assert out["month"] == "2026-10"
+    assert out["period_start"] == "2026-10-01T00:00:00Z" and out["as_of"] == "2026-11-01T00:00:00Z"
+    assert out["parameters"] == {"retention_years": 3, "bulk_export_threshold": 1000}
+    assert [(f["rule_id"], f["subject_id"], f["occurred_at"]) for f in out["findings"]] == [
+        ("RET-001", "C1", "2026-10-01T00:00:00Z"), ("RET-004", "C2", "2026-10-01T00:00:00Z"),
+        ("XB-001", "E1", "2026-10-05T08:00:00Z"), ("XB-005", "E1", "2026-10-05T08:00:00Z")]
+    assert {d["rule_id"] for d in out["not_assessed"]} == {"RET-002", "MKT-001", "MKT-002", "MKT-003", "DSR-001"}
+
+
+def test_month_before_the_deadline_has_no_retention_finding(source):
+    out = run("findings", "--source", source, "--month", "2026-09").stdout
+    assert "RET-001" not in out
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["findings", "--source", "{src}", "--month", "2026-13"], "--month must be YYYY-MM"),
+    (["findings", "--db", "{tmp}/missing.duckdb", "--month", "2026-10"], "does not exist"),
+    (["load", "--source", "{tmp}/nowhere", "--db", "{tmp}/x.duckdb"], "is not a folder"),
+])
+def test_errors_are_one_line_on_stderr_with_nonzero_exit(tmp_path, source, args, reason):
+    proc = run(*[a.format(src=source, tmp=tmp_path) for a in args], check=False)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gdpr-analytics: error: ") and reason in lines[0]
+
+
+def test_failed_load_keeps_the_previous_database(tmp_path, source):
+    db = tmp_path / "g.duckdb"
+    run("load", "--source", source, "--db", db)
+    before = db.read_bytes()
+    (source / "orders.csv").write_text("order_id,customer_id,ordered_at,product,channel,quantity,total_eur,status\n"
+                                       "O1,C404,2024-01-01T00:00:00,mystamp,web,1,1.00,paid\n")
+    proc = run("load", "--source", source, "--db", db, check=False)
+    assert proc.returncode == 1
+    assert "orders.csv: table orders, column customer_id: 1 row(s) refer to a customers.customer_id" in proc.stderr
+    assert "line 2 (order_id='O1', customer_id='C404')" in proc.stderr
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.duckdb", "src"]

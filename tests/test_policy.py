@@ -1,0 +1,86 @@
+"""The policy file: complete, citing the notice, fideslang keys valid offline, bad files rejected."""
+
+import pytest
+import yaml
+from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+
+from gdpr_analytics.errors import PolicyError
+from gdpr_analytics.policy import load_policy
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return load_policy()
+
+
+def test_every_data_category_key_is_in_fideslang_or_a_declared_extension(policy):
+    default = {c.fides_key for c in DEFAULT_TAXONOMY.data_category}
+    extensions = {e["fides_key"]: e["parent_key"] for e in policy.data["taxonomy_extensions"]}
+    assert all(parent in default for parent in extensions.values())
+    keys = [c["fides_key"] for c in policy.data["data_categories"]]
+    assert all(k in default or k in extensions for k in keys)
+    # the notice's categories (§2, §3) are all there
+    assert {c["key"] for c in policy.data["data_categories"]} >= {
+        "first_name", "last_name", "address", "email", "birth_date", "gender", "phone", "mobile", "vat_number"}
+    assert {a["fides_data_use"] for a in policy.data["activities"]} <= {u.fides_key for u in DEFAULT_TAXONOMY.data_use}
+
+
+def test_declares_what_the_notice_says(policy):
+    d = policy.data
+    assert d["controller"]["vat_number"] == "BE 0214.596.464"
+    assert [a["id"] for a in d["activities"]] == ["P1", "P2", "P3", "P4", "PR1"]
+    assert [a["role"] for a in d["activities"]].count("processor") == 1
+    assert d["retention"]["period_years"] == 3 and policy.retention_years == 3
+    assert d["profiling"] == {"profiling": False, "personalised_advertising": False,
+                              "automated_decisions": False, "notice": "§4"}
+    assert [(t["country"], t["recipients"]) for t in d["transfers"]] == [("IN", ["infosys", "tcs"])]
+    assert len(policy.eea) == 30 and "NO" in policy.eea and "CH" not in policy.eea
+
+
+def test_processor_scope_table_of_the_spec(policy):
+    countries = set(policy.processor_countries())
+    assert ("infosys", "IN") in countries and ("tcs", "IN") in countries
+    assert ("aws", "IN") not in countries and ("bpost", "IN") not in countries
+    scope = set(policy.processor_scope())
+    assert len([s for s in scope if s[0] == "bpost"]) == 6 * 5
+    assert {s for s in scope if s[0] == "aws"} == {("aws", "infrastructure", a)
+                                                    for a in ("read", "write", "export", "delete", "admin")}
+    assert {s for s in scope if s[0] == "tcs"} == {("tcs", r, a) for r in
+                                                    ("customers", "orders", "uploads", "requests", "marketing")
+                                                    for a in ("read", "write")}
+
+
+def test_every_entry_cites_the_notice(policy):
+    d = policy.data
+    for section in ("data_categories", "data_subjects", "activities", "processors", "transfers",
+                    "taxonomy_extensions"):
+        for entry in d[section]:
+            assert entry["notice"].startswith("§"), (section, entry)
+
+
+def _broken(tmp_path, mutate):
+    data = yaml.safe_load(load_policy().path.read_text())
+    mutate(data)
+    path = tmp_path / "p.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["data_categories"][1].update(fides_key="user.name.nickname"),
+     "data_categories[1] (last_name): fides_key 'user.name.nickname' is neither in fideslang"),
+    (lambda d: d["processors"][3].pop("notice"), "processors[3] (tcs): missing 'notice'"),
+    (lambda d: d["processors"][2]["scope"][0].update(resource="servers"),
+     "processors[2] (infosys).scope[0]: unknown resource 'servers'"),
+    (lambda d: d["activities"][0]["data_categories"].append("shoe_size"),
+     "activities[0] (P1): unknown data category 'shoe_size'"),
+    (lambda d: d["transfers"][0]["recipients"].append("wipro"),
+     "transfers[0] (IN): recipient 'wipro' is not a declared processor"),
+    (lambda d: d.pop("retention"), "retention: section missing"),
+    (lambda d: d["taxonomy_extensions"][0].update(parent_key="user.phone"),
+     "taxonomy_extensions[0] (user.contact.phone_number.mobile): parent_key 'user.phone' is not a fideslang"),
+])
+def test_invalid_policy_is_rejected_naming_the_entry(tmp_path, mutate, message):
+    with pytest.raises(PolicyError) as err:
+        load_policy(_broken(tmp_path, mutate))
+    assert message in str(err.value)
