@@ -13,7 +13,7 @@ SELECT
     count(*) AS events,
     count(DISTINCT e.actor_id) AS actors,
     count(DISTINCT e.customer_id) AS customers,
-    coalesce(sum(e.record_count), 0) AS records
+    coalesce(sum(e.record_count), 0)::BIGINT AS records
 FROM access_log AS e
 WHERE e.occurred_at >= $period_start AND e.occurred_at < $as_of
 GROUP BY ALL

@@ -59,6 +59,12 @@ def _write(df: pd.DataFrame, fh: IO[str]) -> None:
         writer.writerow([format_value(v) for v in row])
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
     """Write to a temporary file beside path and move it into place only when the block succeeds."""
@@ -68,6 +74,7 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
         kwargs = {"encoding": "utf-8", "newline": ""} if "b" not in mode else {}
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
