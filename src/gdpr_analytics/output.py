@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import tempfile
@@ -52,11 +51,18 @@ def csv_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def _field(text: str) -> str:
+    # RFC 4180 quoting. Python's csv module leaves a lone CR unquoted when lines end in LF,
+    # which splits the row for every reader, so quoting is decided here.
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def _write(df: pd.DataFrame, fh: IO[str]) -> None:
-    writer = csv.writer(fh, lineterminator="\n")
-    writer.writerow([neutralise(str(c)) for c in df.columns])
+    fh.write(",".join(_field(neutralise(str(c))) for c in df.columns) + "\n")
     for row in df.itertuples(index=False, name=None):
-        writer.writerow([format_value(v) for v in row])
+        fh.write(",".join(_field(str(format_value(v))) for v in row) + "\n")
 
 
 def _umask() -> int:
