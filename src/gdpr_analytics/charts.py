@@ -1,0 +1,191 @@
+"""Plotly charts for the notebooks, and the renderer that makes them work in the exported HTML offline.
+
+Every function takes a DataFrame from a named query and returns a `plotly.graph_objects.Figure`
+(or None when there is nothing to draw). Text taken from the data (processor names, countries,
+resources…) is HTML-escaped before it reaches plotly, which would otherwise read tags in labels.
+No geo maps: plotly fetches their topojson from a CDN when the page is viewed.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io._base_renderers import NotebookRenderer
+
+RENDERER = "plotly_mimetype+notebook"
+TEMPLATE = "plotly_white"
+HEIGHT = 420
+
+
+class OfflineNotebookRenderer(NotebookRenderer):
+    """plotly's `notebook` renderer with connected=False (plotly.js embedded once per page, no CDN),
+    minus the MathJax <script src> that plotly adds to every figure's HTML: that script would load
+    from a CDN when an auditor opens the page, and our charts use no LaTeX."""
+
+    def __init__(self) -> None:
+        super().__init__(connected=False, config={"displaylogo": False, "responsive": True})
+
+    def to_mimebundle(self, fig_dict):
+        html_text = pio.to_html(
+            fig_dict,
+            config=self.config,
+            auto_play=self.auto_play,
+            include_plotlyjs=False,  # embedded once, by activate()
+            include_mathjax=False,
+            full_html=False,
+            default_width="100%",
+            default_height=HEIGHT,
+            validate=False,
+        )
+        return {"text/html": html_text}
+
+
+def use_offline_renderer() -> str:
+    """Make figures render as `plotly_mimetype+notebook` with the offline notebook renderer:
+    JupyterLab draws the plotly mimetype, nbconvert's HTML keeps the text/html with plotly.js
+    embedded, so the exported page works without a network."""
+    pio.renderers["notebook"] = OfflineNotebookRenderer()
+    pio.renderers.default = RENDERER
+    pio.templates.default = TEMPLATE
+    return pio.renderers.default
+
+
+def _escaped(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    out = df.copy()
+    for c in columns:
+        if c in out.columns and (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
+            out[c] = out[c].map(lambda v: html.escape(str(v)) if v is not None and v == v else v)
+    return out
+
+
+def _layout(fig: go.Figure, title: str, x_title: str | None, y_title: str | None) -> go.Figure:
+    fig.update_layout(
+        title={"text": html.escape(title)}, height=HEIGHT, template=TEMPLATE,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50}, legend={"title": {"text": ""}},
+    )
+    if x_title is not None:
+        fig.update_xaxes(title_text=html.escape(x_title))
+    if y_title is not None:
+        fig.update_yaxes(title_text=html.escape(y_title))
+    return fig
+
+
+def bar(df: pd.DataFrame, x: str, y: str, *, color: str | None = None, title: str = "",
+        x_title: str | None = None, y_title: str | None = None, horizontal: bool = False) -> go.Figure | None:
+    """Bars of y by x, one series per value of color (stacked)."""
+    if df.empty:
+        return None
+    df = _escaped(df, [x, color] if color else [x])
+    fig = go.Figure()
+    groups = df.groupby(color, sort=True) if color else [("", df)]
+    for name, part in groups:
+        name = name[0] if isinstance(name, tuple) else name
+        xs, ys = (part[y], part[x]) if horizontal else (part[x], part[y])
+        fig.add_trace(go.Bar(x=xs, y=ys, name=str(name), orientation="h" if horizontal else "v"))
+    fig.update_layout(barmode="stack", showlegend=bool(color))
+    if not horizontal:
+        fig.update_xaxes(type="category")
+    return _layout(fig, title, x_title if x_title is not None else x, y_title if y_title is not None else y)
+
+
+def lines(df: pd.DataFrame, x: str, ys: Sequence[str] | None = None, *, color: str | None = None,
+          value: str | None = None, title: str = "", x_title: str | None = None,
+          y_title: str | None = None) -> go.Figure | None:
+    """One line per column in ys (wide data), or one line per value of color (long data, value column)."""
+    if df.empty:
+        return None
+    fig = go.Figure()
+    if color:
+        df = _escaped(df, [x, color])
+        for name, part in df.groupby(color, sort=True):
+            name = name[0] if isinstance(name, tuple) else name
+            fig.add_trace(go.Scatter(x=part[x], y=part[value], name=str(name), mode="lines+markers"))
+    else:
+        df = _escaped(df, [x])
+        for col in ys or []:
+            if df[col].isna().all():
+                continue  # not assessed: drawn as no line rather than as zeros
+            fig.add_trace(go.Scatter(x=df[x], y=df[col], name=col.replace("_", " "), mode="lines+markers"))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, title, x_title if x_title is not None else x, y_title)
+
+
+def heatmap(df: pd.DataFrame, x: str, y: str, z: str, *, title: str = "", x_title: str | None = None,
+            y_title: str | None = None) -> go.Figure | None:
+    """A y × x grid coloured (and labelled) by z; missing combinations are 0."""
+    if df.empty:
+        return None
+    df = _escaped(df, [x, y])
+    grid = df.pivot_table(index=y, columns=x, values=z, aggfunc="sum", fill_value=0).sort_index()
+    fig = go.Figure(go.Heatmap(
+        z=grid.values, x=[str(c) for c in grid.columns], y=[str(i) for i in grid.index],
+        colorscale="Blues", texttemplate="%{z}", hovertemplate="%{y} × %{x}: %{z}<extra></extra>",
+        colorbar={"title": {"text": html.escape(z.replace("_", " "))}},
+    ))
+    fig.update_xaxes(type="category", side="top")
+    fig.update_yaxes(type="category", autorange="reversed")
+    return _layout(fig, title, x_title if x_title is not None else x, y_title if y_title is not None else y)
+
+
+def histogram(df: pd.DataFrame, x: str, *, color: str | None = None, title: str = "",
+              x_title: str | None = None, nbins: int = 30) -> go.Figure | None:
+    """Distribution of x (for example days past a deadline), one colour per value of color."""
+    if df.empty:
+        return None
+    df = _escaped(df, [color] if color else [])
+    fig = go.Figure()
+    groups = df.groupby(color, sort=True) if color else [("", df)]
+    for name, part in groups:
+        name = name[0] if isinstance(name, tuple) else name
+        fig.add_trace(go.Histogram(x=part[x], name=str(name), nbinsx=nbins))
+    fig.update_layout(barmode="stack", showlegend=bool(color))
+    return _layout(fig, title, x_title if x_title is not None else x, "count")
+
+
+def hours(df: pd.DataFrame, *, hour: str = "local_hour", value: str = "events", color: str = "source_country",
+          title: str = "") -> go.Figure | None:
+    """Events by hour of the day (0–23, every hour shown), one stacked series per color value."""
+    if df.empty:
+        return None
+    df = _escaped(df, [color])
+    fig = go.Figure()
+    for name, part in df.groupby(color, sort=True):
+        name = name[0] if isinstance(name, tuple) else name
+        per_hour = part.groupby(hour)[value].sum().reindex(range(24), fill_value=0)
+        fig.add_trace(go.Bar(x=list(range(24)), y=per_hour.values, name=str(name)))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickmode="linear", dtick=1, range=[-0.5, 23.5])
+    return _layout(fig, title, "hour of the day (local time of the accessing country)", value)
+
+
+def panels(df: pd.DataFrame, x: str, color: str, values: Sequence[str], *, title: str = "",
+           cols: int = 2) -> go.Figure | None:
+    """Small multiples: one panel per column in values, one line per value of color in each."""
+    if df.empty:
+        return None
+    from plotly.subplots import make_subplots
+
+    df = _escaped(df, [x, color])
+    rows = -(-len(values) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[html.escape(v.replace("_", " ")) for v in values],
+                        shared_xaxes=True, vertical_spacing=0.12)
+    palette = pio.templates[TEMPLATE].layout.colorway or [None]
+    names = sorted(df[color].dropna().unique())
+    for i, v in enumerate(values):
+        r, c = divmod(i, cols)
+        for k, name in enumerate(names):
+            part = df[df[color] == name]
+            fig.add_trace(go.Scatter(x=part[x], y=part[v], name=str(name), mode="lines+markers",
+                                     legendgroup=str(name), showlegend=i == 0,
+                                     line={"color": palette[k % len(palette)]}),
+                          row=r + 1, col=c + 1)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(rangemode="tozero")
+    fig = _layout(fig, title, None, None)
+    fig.update_layout(height=HEIGHT * rows * 0.8)
+    return fig

@@ -1,0 +1,374 @@
+"""What the notebooks call: one `Page` per notebook run, and one method per thing a cell shows.
+
+A cell calls one method (one package function or one named query) and the method displays the
+result. Everything shown goes through here, so that:
+- every data value is HTML-escaped (tables via `DataFrame.to_html(escape=True)`, charts via
+  `charts`, which escapes labels);
+- no personal-data column of the contract (`contract.PERSONAL_COLUMNS`) is ever shown: tables carry
+  pseudonymous identifiers only;
+- a check whose optional table is absent from the source says "not assessed" instead of showing 0;
+- charts use the offline renderer (plotly.js embedded in the page, no CDN).
+"""
+
+from __future__ import annotations
+
+import html
+import platform
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import pandas as pd
+from IPython.display import HTML, display
+
+from . import __version__, charts, db, observed, queries, ropa, rules, stats
+from .contract import PERSONAL_COLUMNS, TABLES
+from .month import Month
+from .parameters import Parameters
+from .policy import Policy, load_policy
+
+MAX_ROWS = 200
+LIBRARIES = ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel", "openpyxl",
+             "pyyaml", "fideslang")
+FOCUS_COUNTRY = "IN"  # SPEC §1: cross-border access "above all from India"
+
+_STYLE = """<style>
+.ga-table { border-collapse: collapse; font-size: 0.9em; margin: 0.4em 0 1em 0; }
+.ga-table th, .ga-table td { border: 1px solid #d0d7de; padding: 0.25em 0.6em; text-align: left;
+  vertical-align: top; }
+.ga-table th { background: #f0f4f8; }
+.ga-note { color: #555; font-size: 0.9em; margin: 0.2em 0 1em 0; }
+.ga-callout { border-left: 4px solid #b45309; background: #fffbeb; padding: 0.5em 1em; margin: 0.5em 0 1em 0; }
+.ga-ok { border-left: 4px solid #15803d; background: #f0fdf4; padding: 0.5em 1em; margin: 0.5em 0 1em 0; }
+</style>"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _iso(ts: Any) -> str:
+    if ts is None or (not isinstance(ts, str) and pd.isna(ts)):
+        return ""
+    t = pd.Timestamp(ts)
+    if t.tzinfo is not None:
+        t = t.tz_convert("UTC").tz_localize(None)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cell(value: Any) -> Any:
+    """A value as the tables show it: timestamps ISO 8601 UTC, booleans yes/no, missing as empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return _iso(value)
+    if not isinstance(value, str) and pd.isna(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # sums come back as floats; 5000.0 records reads as 5000
+    return value
+
+
+def frame_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS, more: str = "") -> str:
+    """A DataFrame as an escaped HTML table. Refuses personal-data columns."""
+    personal = [c for c in df.columns if str(c) in PERSONAL_COLUMNS]
+    if personal:
+        raise ValueError(f"refusing to show personal-data column(s) {', '.join(map(str, personal))}")
+    if df.empty:
+        return '<p class="ga-note">No rows.</p>'
+    shown = df.head(max_rows).copy()
+    for c in shown.columns:
+        shown[c] = pd.Series([_cell(v) for v in shown[c].tolist()], index=shown.index, dtype=object)
+    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
+    table = shown.to_html(escape=True, index=False, border=0, na_rep="—", classes="ga-table")
+    note = ""
+    if len(df) > max_rows:
+        note = (f'<p class="ga-note">Showing the first {max_rows} of {len(df)} rows.'
+                f'{" " + _e(more) if more else ""}</p>')
+    return table + note
+
+
+def callout(text: str, kind: str = "callout", title: str | None = None) -> HTML:
+    head = f"<strong>{_e(title)}</strong> " if title else ""
+    return HTML(f'<div class="ga-{kind}">{head}{_e(text)}</div>')
+
+
+def not_assessed(reason: str) -> HTML:
+    return callout(reason, title="Not assessed.")
+
+
+@dataclass
+class Page:
+    """One notebook run: the month, parameters, policy and a read-only connection to the database."""
+
+    month: Month
+    params: Parameters
+    policy: Policy
+    con: duckdb.DuckDBPyConnection
+    db_path: Path
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    used: list[str] = field(default_factory=list)  # the named queries this page ran, in order
+
+    def _use(self, *names: str) -> None:
+        self.used.extend(n for n in names if n not in self.used)
+
+    # -- data ------------------------------------------------------------------------------------------
+    @cached_property
+    def present(self) -> set[str]:
+        return db.present_tables(self.con)
+
+    @property
+    def query_params(self) -> dict[str, Any]:
+        """Every parameter a named query may declare; `queries.run` binds only those it declares."""
+        return {
+            "period_start": self.month.period_start,
+            "as_of": self.month.as_of,
+            "trailing_start": self.month.trailing(12)[0].period_start,
+            "country": FOCUS_COUNTRY,
+            **self.params.as_dict(),
+        }
+
+    @cached_property
+    def findings(self) -> rules.Findings:
+        return rules.evaluate(self.con, self.month, self.params)
+
+    @cached_property
+    def observation(self) -> observed.Observation:
+        self._use(*observed.QUERIES)
+        return observed.observe(self.con, self.policy, self.month)
+
+    @cached_property
+    def record(self) -> pd.DataFrame:
+        return ropa.build(self.con, self.policy, self.month, self.observation)
+
+    def absent(self, tables: list[str]) -> list[str]:
+        return [t for t in tables if t in TABLES and t not in self.present]
+
+    def query(self, name: str, **overrides: Any) -> pd.DataFrame:
+        self._use(name)
+        return queries.run(self.con, name, **{**self.query_params, **overrides})
+
+    def _query_or_reason(self, name: str, overrides: dict) -> tuple[pd.DataFrame | None, list[HTML]]:
+        q = queries.get(name)
+        missing = self.absent(q.requires)
+        if missing:
+            return None, [not_assessed(f"The source has no {', '.join(missing)} table, so this cannot be "
+                                       "assessed (an absent table is never reported as zero).")]
+        notes = []
+        optional = re.split(r"\(", q.meta.get("optional", ""), maxsplit=1)[0]
+        gone = self.absent(re.findall(r"[a-z_]+", optional))
+        if gone:
+            notes.append(not_assessed(f"The source has no {', '.join(gone)} table: the figures for "
+                                      f"{', '.join(gone)} are left out (shown empty), never counted as zero."))
+        return self.query(name, **overrides), notes
+
+    # -- what the cells show ---------------------------------------------------------------------------
+    def header(self) -> None:
+        """The first output of every page: what was run, on what, with what, and when."""
+        info = db.load_info(self.con)
+        p = self.policy
+        rows = [
+            ("Reporting month", f"{self.month.label} (from {_iso(self.month.period_start)} to "
+                                f"{_iso(self.month.as_of)}, exclusive; all times UTC)"),
+            ("Evaluated as at (as_of)", _iso(self.month.as_of)),
+            ("Parameters", ", ".join(f"{k} = {v}" for k, v in self.params.as_dict().items())),
+            ("Policy", f"{p.data['policy'].get('title', p.data['policy']['id'])}, version {p.version} "
+                       f"({p.path.name}, SHA-256 {p.sha256})"),
+            ("Database", f"{self.db_path.name}, loaded {info.get('loaded_at', 'unknown')} "
+                         f"by gdpr-analytics {info.get('tool_version', 'unknown')}"),
+            ("Tables absent from the source", ", ".join(sorted(set(TABLES) - self.present)) or "none"),
+            ("Tool", f"gdpr-analytics {__version__}, Python {platform.python_version()}"),
+            ("Libraries", ", ".join(f"{d} {_version(d)}" for d in LIBRARIES)),
+            ("Generated at", _iso(self.started_at)),
+        ]
+        body = "".join(f'<tr><th style="text-align:left">{_e(k)}</th><td style="text-align:left">{_e(v)}</td></tr>'
+                       for k, v in rows)
+        inputs = pd.DataFrame(db.inputs(self.con), columns=["table", "file", "rows", "sha256"])
+        display(HTML(
+            _STYLE
+            + f'<table class="ga-table">{body}</table>'
+            + "<p><strong>Input files</strong> (as read by the loader; the SHA-256 identifies the exact file)</p>"
+            + frame_html(inputs, max_rows=1000)
+        ))
+
+    def show(self, obj: Any, *, max_rows: int = MAX_ROWS, empty: str | None = None, more: str = "") -> None:
+        """Display a DataFrame (escaped table), a plotly figure (offline renderer) or a note."""
+        if obj is None:
+            display(callout(empty or "Nothing to show for this month.", kind="note"))
+        elif isinstance(obj, pd.DataFrame):
+            if obj.empty and empty:
+                display(callout(empty, kind="ok"))
+            else:
+                display(HTML(frame_html(obj, max_rows=max_rows, more=more)))
+        elif hasattr(obj, "to_plotly_json"):
+            obj.show()
+        else:
+            display(obj)
+
+    def show_query(self, name: str, *, max_rows: int = MAX_ROWS, empty: str | None = None,
+                   columns: list[str] | None = None, **overrides: Any) -> None:
+        """Run one named query and show its rows (or why it is not assessed)."""
+        df, notes = self._query_or_reason(name, overrides)
+        for n in notes:
+            display(n)
+        if df is not None:
+            self.show(df[columns] if columns else df, max_rows=max_rows,
+                      empty=empty or f"No rows for {self.month.label}.")
+
+    def chart_query(self, name: str, chart: Callable[..., Any], /, *, where: dict | None = None,
+                    **kwargs: Any) -> None:
+        """Run one named query and draw it with a function of `charts` (keyword arguments go to it)."""
+        df, notes = self._query_or_reason(name, {})
+        for n in notes:
+            display(n)
+        if df is None:
+            return
+        for col, value in (where or {}).items():
+            df = df[df[col] == value]
+        fig = chart(df, **kwargs)
+        if fig is None:
+            display(callout(f"No data to chart for {self.month.label}.", kind="note"))
+        else:
+            fig.show()
+
+    # -- findings --------------------------------------------------------------------------------------
+    def _rules(self, prefixes: tuple[str, ...]) -> list[rules.Rule]:
+        return [r for r in rules.CATALOGUE if not prefixes or r.rule_id.startswith(prefixes)]
+
+    def rule_counts(self, *prefixes: str) -> None:
+        """Findings per rule of the page (prefix such as "RET-"), "not assessed" when a table is absent."""
+        reasons = {d["rule_id"]: d["reason"] for d in self.findings.not_assessed}
+        n = self.findings.findings.groupby("rule_id").size()
+        rows = [{
+            "rule": r.rule_id, "severity": r.severity, "title": r.title,
+            "findings": f"not assessed ({reasons[r.rule_id]})" if r.rule_id in reasons
+            else int(n.get(r.rule_id, 0)),
+        } for r in self._rules(prefixes)]
+        self.show(pd.DataFrame(rows))
+
+    def evidence(self, rule_id: str, *, max_rows: int = 100) -> None:
+        """The findings of one rule: subject (pseudonymous id), when, and what was found."""
+        reasons = {d["rule_id"]: d["reason"] for d in self.findings.not_assessed}
+        r = rules.rule(rule_id)
+        if rule_id in reasons:
+            display(not_assessed(f"{rule_id}: {reasons[rule_id]}."))
+            return
+        f = self.findings.findings
+        rows = f[f["rule_id"] == rule_id][["subject_type", "subject_id", "occurred_at", "detail"]]
+        when = re.split(r"[(:]", r.occurred_at)[0].strip()
+        rows = rows.rename(columns={"occurred_at": when if 0 < len(when) <= 40 else "occurred_at"})
+        self.show(rows, max_rows=max_rows, empty=f"{rule_id}: no findings in {self.month.label}.",
+                  more="Every finding is in findings.csv.")
+
+    def methodology(self, *prefixes: str) -> None:
+        """What each rule of the page checks, from the rule catalogue."""
+        rows = [{
+            "rule": r.rule_id, "severity": r.severity, "title": r.title, "what it checks": r.answers,
+            "subject": r.subject_type, "date shown": r.occurred_at, "tables": ", ".join(r.requires),
+            "privacy notice": r.notice, "GDPR": r.gdpr,
+        } for r in self._rules(prefixes)]
+        display(HTML(frame_html(pd.DataFrame(rows), max_rows=1000)))
+
+    def queries_used(self) -> None:
+        """The named queries behind this page's tables and charts: what each answers, and why."""
+        rows = []
+        for name in self.used:
+            q = queries.get(name)
+            rows.append({"query": name, "what it answers": q.meta.get("answers", ""),
+                         "tables": ", ".join(q.requires), "privacy notice": q.meta.get("notice", ""),
+                         "GDPR": q.meta.get("gdpr", ""), "note": q.meta.get("note", "")})
+        display(HTML(frame_html(pd.DataFrame(rows), max_rows=1000)))
+
+    # -- record of processing activities ---------------------------------------------------------------
+    def controller(self) -> None:
+        """Controller and contact as the policy declares them (Art. 30(1)(a))."""
+        d = self.policy.data
+        rows = [
+            ("Controller", d["controller"]["name"]),
+            ("Address", d["controller"]["address"]),
+            ("VAT number", d["controller"].get("vat_number", "")),
+            ("Data protection contact", d["contact"]["name"]),
+            ("Contact address", d["contact"].get("address", "")),
+            ("Web form", d["contact"].get("web_form", "")),
+            ("Privacy notice sections", f"{d['controller']['notice']}; {d['contact']['notice']}"),
+        ]
+        self.show(pd.DataFrame(rows, columns=["item", "declared"]))
+
+    def activity(self, activity_id: str) -> None:
+        """One activity of the record: each declared item beside what the month's data shows."""
+        rec = self.record
+        row = rec[rec["activity_id"] == activity_id]
+        if row.empty:
+            raise KeyError(f"no activity {activity_id} in the policy")
+        row = row.iloc[0]
+        out = [{"item": label, "declared (privacy notice)": row[d] if d else "",
+                f"observed in {self.month.label}": row[o] if o else ""}
+               for label, d, o in ropa.SIDE_BY_SIDE if (d and row[d]) or o]
+        self.show(pd.DataFrame(out))
+
+    def subjects_held(self) -> None:
+        self.show(self.observation.subjects)
+        if self.observation.uploads is None:
+            display(not_assessed("The source has no uploads table: uploads held cannot be counted."))
+        else:
+            self.show(self.observation.uploads, empty="No uploads held at the end of the month.")
+
+    def field_fill(self, columns: list[str] | None = None) -> None:
+        df = self.observation.fill
+        if columns:
+            df = df[df["column"].isin(columns)]
+        self.show(df, max_rows=1000)
+
+    def fill_chart(self) -> None:
+        self.show(charts.bar(self.observation.fill, x="column", y="fill_pct", color="account_type",
+                             title="Share of customers held with each field filled, by account type (%)",
+                             x_title="column", y_title="% filled").update_layout(barmode="group")
+                  if len(self.observation.fill) else None)
+
+    def processors_seen(self) -> None:
+        self.show(self.observation.seen, empty=f"No access events in {self.month.label}.")
+
+    def extra_columns(self) -> None:
+        self.show(self.observation.extras, empty="The source held no columns outside the data contract.")
+
+    def gaps(self) -> None:
+        self.show(self.observation.gaps, max_rows=1000,
+                  empty="No gap found between what the policy declares and what the data shows.")
+
+    def record_table(self) -> None:
+        """ropa.csv as the report writes it."""
+        self.show(self.record, max_rows=1000)
+
+    # -- cross-border ----------------------------------------------------------------------------------
+    def cross_border(self) -> None:
+        """cross_border.csv of the month (stats.cross_border)."""
+        self._use("cross_border/summary")
+        self.show(stats.cross_border(self.con, self.month), max_rows=500,
+                  empty=f"No access events in {self.month.label}.")
+
+
+def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = None,
+              retention_years: int = 3, bulk_export_threshold: int = 1000) -> Page:
+    """Open the database read-only for the month and parameters of the notebook's parameters cell."""
+    charts.use_offline_renderer()
+    m = Month.parse(month)
+    params = Parameters(retention_years=retention_years, bulk_export_threshold=bulk_export_threshold)
+    policy = load_policy(policy_path)
+    path = Path(db_path).expanduser().resolve()
+    con = db.connect(path, policy)
+    return Page(month=m, params=params, policy=policy, con=con, db_path=path)
+

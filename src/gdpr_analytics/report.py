@@ -1,0 +1,360 @@
+"""The monthly report (SPEC §6): `<out>/<YYYY-MM>/`, built whole or not at all.
+
+Steps, in a staging folder `<out>/.staging-<YYYY-MM>-<pid>` beside the month folder:
+1. findings.csv (rules.evaluate, the exact text of `findings --format csv`), findings_status.csv
+   (against the previous month's report in <out>), cross_border.csv, ropa.csv and ropa.xlsx;
+2. every report notebook executed with papermill (Python API, real types, kernel python3 = this
+   interpreter, explicit working folder and timeouts) into notebooks/;
+3. each executed notebook exported to one self-contained auditor page (html_export);
+4. index.html and manifest.json (the SHA-256 of every other file).
+Only when everything succeeded does the staging folder replace `<out>/<YYYY-MM>`. On any failure the
+staging folder is removed, an earlier report for the month is left exactly as it was, and a
+GdprAnalyticsError with one line naming the step (for a notebook: the notebook and the cell) is raised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Sequence
+
+import duckdb
+
+from . import db as dbmod
+from . import html_export, index_page, manifest
+from . import status as statusmod
+from .assets import asset_dir
+from .errors import GdprAnalyticsError, UsageError
+from .month import Month
+from .output import write_csv
+from .parameters import Parameters
+from .policy import Policy, load_policy
+
+KERNEL = "python3"
+CELL_TIMEOUT = 900  # seconds one notebook cell may run before the report fails
+START_TIMEOUT = 60  # seconds for the kernel to start
+#: Report notebooks: notebooks/NN_*.ipynb, in name order.
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+DESCRIPTIONS = {
+    "01_records_of_processing": "the Art. 30 record of processing activities, checked against the data",
+    "02_retention": "retention breaches: personal data and photos kept more than 3 years after the last order",
+    "03_cross_border": "access to the data by processors, above all from India (Infosys, TCS)",
+    "04_rights_and_marketing": "marketing after objection, personalised marketing, late data-subject requests, "
+                               "data beyond what is declared",
+}
+FILES = [
+    ("findings.csv", "one row per finding; the same rows as the command gdpr-analytics findings --format csv"),
+    (statusmod.STATUS_FILE, "each finding new, persisting (with the month first seen), resolved or not re-assessed"),
+    ("cross_border.csv", "access events of the month by processor, country, resource and action"),
+    ("ropa.csv", "the Art. 30 record of processing activities (CSV)"),
+    ("ropa.xlsx", "the Art. 30 record of processing activities (spreadsheet)"),
+    (manifest.MANIFEST_FILE, "parameters, policy, inputs, versions and the SHA-256 of every file"),
+]
+
+
+def default_notebooks() -> list[Path]:
+    found = sorted(asset_dir("notebooks").glob(NOTEBOOK_GLOB))
+    if not found:
+        raise GdprAnalyticsError(f"no report notebooks ({NOTEBOOK_GLOB}) in {asset_dir('notebooks')}")
+    return found
+
+
+def latest_complete_month(con: duckdb.DuckDBPyConnection) -> Month:
+    """The last month whose as_of is on or before the day after the latest access event:
+    a month is complete once the access log reaches its last day."""
+    latest = con.execute("SELECT max(occurred_at) FROM access_log").fetchone()[0]
+    if latest is None:
+        raise UsageError("the access log is empty: there is no complete month; pass --month YYYY-MM")
+    day_after = latest.date() + timedelta(days=1)
+    return Month(day_after.year, day_after.month).previous()
+
+
+def check_kernel(name: str = KERNEL) -> None:
+    """The kernel must run this interpreter, so the notebooks see the same packages and versions.
+    jupyter_client replaces a bare `python`/`python3` in the kernel spec with sys.executable."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise GdprAnalyticsError(f"no Jupyter kernel named {name!r}: run `{sys.executable} -m ipykernel install "
+                                 "--sys-prefix`") from None
+    exe = spec.argv[0] if spec.argv else ""
+    bare = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}
+    if exe in bare or os.path.abspath(exe) == os.path.abspath(sys.executable):
+        return
+    raise GdprAnalyticsError(
+        f"Jupyter kernel {name!r} ({spec.resource_dir}) runs {exe}, not this environment's {sys.executable}: "
+        f"run `{sys.executable} -m ipykernel install --sys-prefix` or remove that kernel spec")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _first_line(text: str) -> str:
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+class _Steps:
+    """One line per step on stderr, only on a terminal; the duration of each step for the manifest."""
+
+    def __init__(self, month: Month, show: bool | None):
+        self.month = month
+        self.show = sys.stderr.isatty() if show is None else show
+        self._marks: list[tuple[str, float]] = []
+
+    def __call__(self, what: str) -> None:
+        self._marks.append((what, time.perf_counter()))
+        if self.show:
+            print(f"report {self.month.label}: {what}", file=sys.stderr, flush=True)
+
+    def timings(self) -> list[dict[str, Any]]:
+        now = time.perf_counter()
+        ends = [t for _, t in self._marks[1:]] + [now]
+        return [{"step": what, "seconds": round(end - start, 2)} for (what, start), end in zip(self._marks, ends)]
+
+
+def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: Path, *,
+                     cell_timeout: int = CELL_TIMEOUT, progress_bar: bool = False):
+    """Execute one notebook with papermill into dst; a failure becomes one GdprAnalyticsError line."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        return pm.execute_notebook(
+            str(src), str(dst), parameters=parameters, kernel_name=KERNEL, language="python",
+            cwd=str(workdir), execution_timeout=cell_timeout, start_timeout=START_TIMEOUT,
+            progress_bar=progress_bar, log_output=False, request_save_on_cell_execute=False,
+            # the kernel's own log (not cell output) goes to our stderr: keep only its errors, not
+            # ipykernel's warning that a local kernel talks over TCP
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except PapermillExecutionError as exc:
+        code = _first_line(exc.source)
+        raise GdprAnalyticsError(_one_line(
+            f"notebook {src.name} failed in cell In [{exc.exec_count}] (`{code[:80]}`): "
+            f"{exc.ename}: {_first_line(exc.evalue)}")) from None
+    except TimeoutError as exc:
+        preview = re.search(r"preview of the cell contents:\s*-+\s*\n(.*?)\n", str(exc), re.S)
+        cell = f" (`{preview.group(1).strip()[:80]}`)" if preview else ""
+        raise GdprAnalyticsError(_one_line(
+            f"notebook {src.name}: a cell{cell} ran longer than {cell_timeout} s")) from None
+    except Exception as exc:  # kernel died or did not start, unreadable notebook, ...
+        raise GdprAnalyticsError(_one_line(
+            f"notebook {src.name} could not be executed: {type(exc).__name__}: {_first_line(exc)}")) from exc
+
+
+def run_report(db: str | Path | None = None, source: str | Path | None = None, *, month: Month,
+               out: str | Path = "reports", params: Parameters | None = None,
+               policy_path: str | Path | None = None, notebooks: Sequence[str | Path] | None = None,
+               cell_timeout: int = CELL_TIMEOUT, show: bool | None = None) -> Path:
+    """Write `<out>/<month>/` and return it. Give `db` (a loaded database) or `source` (a source folder,
+    loaded into a temporary database that is removed afterwards)."""
+    started = manifest.utc_now()
+    if (db is None) == (source is None):
+        raise UsageError("report: give either a database (--db) or a source folder (--source)")
+    params = params or Parameters()
+    step = _Steps(month, show)
+    nb_paths = [Path(p) for p in notebooks] if notebooks is not None else default_notebooks()
+    for p in nb_paths:
+        if not p.is_file():
+            raise UsageError(f"report: notebook {p} does not exist")
+    check_kernel()
+    policy = load_policy(policy_path)
+    out = Path(out).absolute()
+
+    with ExitStack() as stack:
+        if source is not None:
+            from .load import load_to_file
+
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gdpr-analytics-")))
+            db_path = tmp / "source.duckdb"
+            step(f"loading {source}")
+            load_to_file(Path(source), db_path, show=step.show)
+        else:
+            db_path = Path(db).absolute()
+
+        final = out / month.label
+        staging = out / f".staging-{month.label}-{os.getpid()}"
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            _recover(out, month)
+            if staging.exists():
+                shutil.rmtree(staging)
+            staging.mkdir()
+        except OSError as exc:
+            raise UsageError(f"report: cannot write to {out}: {exc.strerror or exc}") from None
+        try:
+            _build(staging, out=out, db_path=db_path, source=source, month=month, params=params,
+                   policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout, step=step, started=started)
+            _readable(staging)
+            step("publishing")
+            _publish(staging, final, month)
+        except GdprAnalyticsError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise GdprAnalyticsError(_one_line(f"report {month.label} not written: {exc}")) from exc.__cause__
+        except OSError as exc:  # disk full, permissions, ...
+            shutil.rmtree(staging, ignore_errors=True)
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise GdprAnalyticsError(_one_line(
+                f"report {month.label} not written: {exc.strerror or exc}{where}")) from exc
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return final
+
+
+def _build(staging: Path, *, out: Path, db_path: Path, source, month: Month, params: Parameters,
+           policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started) -> None:
+    from . import ropa, rules, stats
+
+    # 1. tables
+    step("evaluating rules and statistics")
+    con = dbmod.connect(db_path, policy)
+    try:
+        try:
+            result = rules.evaluate(con, month, params)
+            write_csv(result.findings, staging / statusmod.FINDINGS_FILE)
+            not_assessed = [dict(r) for r in result.not_assessed]
+            status = statusmod.compare(result.findings, month, out, [r["rule_id"] for r in not_assessed])
+            write_csv(status.table, staging / statusmod.STATUS_FILE)
+            cross = stats.cross_border(con, month)
+            write_csv(cross, staging / "cross_border.csv")
+            write_csv(ropa.build(con, policy, month), staging / "ropa.csv")
+            ropa.write_xlsx(con, policy, month, staging / "ropa.xlsx")
+            inputs = dbmod.inputs(con)
+            info = dbmod.load_info(con)
+        except (duckdb.Error, KeyError, ValueError, OSError) as exc:
+            raise GdprAnalyticsError(f"tables: {type(exc).__name__}: {_first_line(exc)}") from exc
+    finally:
+        con.close()
+
+    # 2-3. notebooks, then auditor pages
+    generated = manifest.iso(manifest.utc_now())
+    nb_params = {
+        "month": month.label,
+        "db_path": str(db_path),
+        "policy_path": str(policy.path),
+        "retention_years": params.retention_years,
+        "bulk_export_threshold": params.bulk_export_threshold,
+    }
+    header = dict(
+        month=month.label, period_start=_ts(month.period_start), as_of=_ts(month.as_of),
+        parameters=params.as_dict(), policy_name=str(policy.data["policy"].get("title", policy.data["policy"]["id"])),
+        policy_version=policy.version, policy_sha256=policy.sha256, loaded_at=info.get("loaded_at", ""),
+        generated_at=generated, tool_version=manifest.versions()["gdpr-analytics"], inputs=inputs,
+    )
+    (staging / "notebooks").mkdir()
+    pages: list[index_page.Link] = []
+    run_info = []
+    with tempfile.TemporaryDirectory(prefix="gdpr-analytics-work-") as work:
+        for src in nb_paths:
+            dst = staging / "notebooks" / src.name
+            step(f"executing {src.name}")
+            nb = execute_notebook(src, dst, nb_params, Path(work), cell_timeout=cell_timeout,
+                                  progress_bar=step.show)
+            page_name = src.stem + ".html"
+            step(f"exporting {page_name}")
+            title = html_export.notebook_title(nb, src.stem)
+            about = DESCRIPTIONS.get(src.stem, "")
+            info_page = html_export.PageInfo(title=title, subtitle=about[:1].upper() + about[1:],
+                                             **header)
+            try:
+                text = html_export.export_html(nb, info_page)
+            except Exception as exc:
+                raise GdprAnalyticsError(f"exporting {src.name}: {type(exc).__name__}: {_first_line(exc)}") from exc
+            refs = html_export.external_references(text)
+            if refs:
+                raise GdprAnalyticsError(f"exporting {src.name}: the page would load {refs[0]} from another host")
+            (staging / page_name).write_text(text, encoding="utf-8")
+            pages.append(index_page.Link(page_name, title, DESCRIPTIONS.get(src.stem, "")))
+            pm_meta = nb.metadata.get("papermill", {})
+            run_info.append({"notebook": f"notebooks/{src.name}", "page": page_name, "title": title,
+                             "duration_s": round(float(pm_meta.get("duration") or 0), 1)})
+
+    # 4. index and manifest
+    step("writing index.html and manifest.json")
+    versions = manifest.versions()
+    files = [index_page.Link(name, name, desc) for name, desc in FILES]
+    files += [index_page.Link(f"notebooks/{p.name}", f"notebooks/{p.name}", "executed notebook, with code, for analysts")
+              for p in nb_paths]
+    catalogue = [{"rule_id": r.rule_id, "title": r.title, "severity": r.severity, "notice": r.notice, "gdpr": r.gdpr}
+                 for r in rules.CATALOGUE]
+    data = index_page.IndexData(
+        month=month.label, period_start=_ts(month.period_start), as_of=_ts(month.as_of), generated_at=generated,
+        parameters=params.as_dict(),
+        policy={"name": header["policy_name"], "path": str(policy.path), "version": policy.version,
+                "sha256": policy.sha256},
+        inputs=inputs, database=info, versions=versions, rules=catalogue, findings=result.findings,
+        not_assessed=not_assessed, status_counts=status.counts, status_note=status.note, cross_border=cross,
+        transfer_countries=[str(t["country"]) for t in policy.data.get("transfers", [])],
+        pages=pages, files=files,
+    )
+    (staging / "index.html").write_text(index_page.render(data), encoding="utf-8")
+    database = {"path": None if source is not None else str(db_path),
+                "source": str(source) if source is not None else info.get("source"), **info}
+    m = manifest.build(folder=staging, month=month, params=params, policy=policy, inputs=inputs,
+                       database=database, started_at=started, finished_at=manifest.utc_now(),
+                       status_baseline=status.baseline, notebooks=run_info, timings=step.timings())
+    manifest.write(staging, m)
+
+
+def _ts(value) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _readable(folder: Path) -> None:
+    """Files as readable as the umask allows (temporary files are created 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in [folder, *folder.rglob("*")]:
+        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recover(out: Path, month: Month) -> None:
+    """Tidy after a run that was killed: remove its staging folder; if it died between moving the
+    old report aside and the new one in, put the old report back."""
+    for p in out.glob(f".*-{month.label}-*"):
+        m = re.fullmatch(rf"\.(staging|old)-{re.escape(month.label)}-(\d+)", p.name)
+        if not m or int(m.group(2)) == os.getpid() or _alive(int(m.group(2))):
+            continue
+        if m.group(1) == "old" and not (out / month.label).exists():
+            os.rename(p, out / month.label)
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _publish(staging: Path, final: Path, month: Month) -> None:
+    """Replace final by staging: move the old report aside, move the new one in, delete the old."""
+    old = final.with_name(f".old-{month.label}-{os.getpid()}")
+    if final.exists():
+        os.rename(final, old)
+    try:
+        os.rename(staging, final)
+    except BaseException:
+        if old.exists() and not final.exists():
+            os.rename(old, final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,364 @@
+"""Shared, session-scoped fixtures: the expensive things are built once per test session.
+
+- ``sample_db`` / ``sample_report``: ``data_samples/`` loaded with ``load.load_to_file`` and the monthly
+  report run on it once, in a tmp dir;
+- ``hostile_set`` / ``hostile_report``: the hostile source of ``tests/hostile.py`` and its report;
+- ``browser``: Debian's chromium driven by playwright (skipped, never passed, when chromium is absent);
+- ``visit``: open a page from disk, recording every request, console error, page error and failure.
+
+Other test files reuse these; the report runs at most twice per session (sample and hostile).
+Environment: GDPR_TEST_SAMPLE names another sample folder, GDPR_TEST_MONTH another month of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO / "data_samples"
+ARTIFACTS = REPO / "test-artifacts"  # gitignored: screenshots, PDFs
+DEFAULT_MONTH = "2026-10"
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # `import hostile` from any test file
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report run: its month folder <out>/<YYYY-MM>/ and what it was built from."""
+
+    label: str  # "sample" or "hostile"
+    folder: Path
+    month: str
+    source: Path
+    db: Path
+
+    @property
+    def pages(self) -> list[Path]:
+        """The auditor HTML pages: index.html first, then every other top-level page by name."""
+        pages = sorted(p for p in self.folder.glob("*.html") if p.name != "index.html")
+        index = self.folder / "index.html"
+        return ([index] if index.exists() else []) + pages
+
+    @property
+    def auditor_files(self) -> list[Path]:
+        """Everything in the month folder meant for auditors: all files except notebooks/."""
+        return sorted(p for p in self.folder.rglob("*")
+                      if p.is_file() and "notebooks" not in p.relative_to(self.folder).parts)
+
+
+def _require_report_module() -> None:
+    if not (REPO / "src" / "gdpr_analytics" / "report.py").exists():
+        pytest.skip("gdpr_analytics.report is not written yet (src/gdpr_analytics/report.py missing)")
+
+
+def _month_of(db: Path) -> str:
+    """GDPR_TEST_MONTH, else the latest complete month of the data (report.latest_complete_month)."""
+    if os.environ.get("GDPR_TEST_MONTH"):
+        return os.environ["GDPR_TEST_MONTH"]
+    from gdpr_analytics import report
+
+    finder = getattr(report, "latest_complete_month", None)
+    if finder is None:
+        return DEFAULT_MONTH
+    from gdpr_analytics.db import connect
+
+    con = connect(db)
+    try:
+        return str(finder(con))
+    finally:
+        con.close()
+
+
+def _run_report(label: str, source: Path, db: Path, month: str, out: Path) -> Report:
+    from gdpr_analytics.month import Month
+    from gdpr_analytics.parameters import Parameters
+    from gdpr_analytics.report import run_report
+
+    folder = Path(run_report(db=db, source=None, month=Month.parse(month), out=out, params=Parameters(),
+                             policy_path=None))
+    if folder.name != month and (folder / month).is_dir():  # accept <out> as well as <out>/<month>
+        folder = folder / month
+    assert (folder / "index.html").is_file(), f"{label} report has no index.html in {folder}"
+    return Report(label, folder, month, source, db)
+
+
+@pytest.fixture(scope="session")
+def sample_source() -> Path:
+    """data_samples/ (or the folder named by GDPR_TEST_SAMPLE)."""
+    folder = Path(os.environ.get("GDPR_TEST_SAMPLE") or SAMPLE_DIR)
+    if not any((folder / f"customers{s}").exists() for s in (".csv", ".csv.gz", ".parquet")) \
+            and not (folder / "customers").is_dir():
+        pytest.skip(f"{folder} holds no customers table (make sample)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from gdpr_analytics.load import load_to_file
+
+    db = tmp_path_factory.mktemp("sample-db") / "sample.duckdb"
+    load_to_file(sample_source, db, show=False)
+    return db
+
+
+@pytest.fixture(scope="session")
+def sample_report(sample_source: Path, sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    _require_report_module()
+    out = tmp_path_factory.mktemp("sample-report")
+    return _run_report("sample", sample_source, sample_db, _month_of(sample_db), out)
+
+
+@pytest.fixture(scope="session")
+def hostile_set(tmp_path_factory: pytest.TempPathFactory):
+    import hostile
+
+    return hostile.build(tmp_path_factory.mktemp("hostile-source"))
+
+
+@pytest.fixture(scope="session")
+def hostile_db(hostile_set, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from gdpr_analytics.load import load_to_file
+
+    db = tmp_path_factory.mktemp("hostile-db") / "hostile.duckdb"
+    load_to_file(hostile_set.source, db, show=False)
+    return db
+
+
+@pytest.fixture(scope="session")
+def hostile_report(hostile_set, hostile_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    _require_report_module()
+    out = tmp_path_factory.mktemp("hostile-report")
+    return _run_report("hostile", hostile_set.source, hostile_db, hostile_set.month, out)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "pdf").mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+# -- browser ------------------------------------------------------------------------------------
+
+
+def chromium_executable() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    exe = chromium_executable()
+    if exe is None:
+        pytest.skip("chromium not installed: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    # launch() gives the browser a fresh temporary user-data-dir of its own (playwright refuses a
+    # --user-data-dir argument here), so no profile, cache or extension of the machine is used.
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def request_allowed(url: str, root: Path) -> bool:
+    """data: and blob: URLs, and file:// URLs inside root (the report's month folder)."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("data", "blob") or url == "about:blank":
+        return True
+    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+        return False
+    path = Path(unquote(parsed.path)).resolve()
+    return path == root.resolve() or root.resolve() in path.parents
+
+
+@dataclass
+class Visit:
+    """One page opened in the browser, and everything that happened while it loaded."""
+
+    path: Path
+    root: Path
+    page: object  # playwright Page, open until the test ends
+    requests: list[str] = field(default_factory=list)  # every URL the page asked for
+    outside: list[str] = field(default_factory=list)  # requests to another host or outside root (blocked)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # resources that failed to load
+    dialogs: list[str] = field(default_factory=list)  # alert/confirm/prompt opened by the page
+
+    @property
+    def problems(self) -> list[str]:
+        return ([f"request outside the report: {u}" for u in self.outside]
+                + [f"console error: {m}" for m in self.console_errors]
+                + [f"page error: {m}" for m in self.page_errors]
+                + [f"failed resource: {m}" for m in self.failed]
+                + [f"dialog: {m}" for m in self.dialogs])
+
+
+#: Runs before any script of the page: it defines nothing the payloads set (window.__pwned stays undefined
+#: unless a payload runs) and makes sure no earlier state leaks in.
+INIT_SCRIPT = "try { delete window.__pwned; } catch (e) {}"
+
+
+@pytest.fixture
+def visit(browser) -> Iterator[Callable[..., Visit]]:
+    """visit(path, root=path.parent, wait_ms=0) -> Visit: open a file:// page in a fresh context."""
+    contexts = []
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    def _visit(path: Path, root: Path | None = None, wait_ms: int = 0,
+               viewport: dict | None = None) -> Visit:
+        path = Path(path).resolve()
+        root = Path(root or path.parent).resolve()
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                      service_workers="block", accept_downloads=False)
+        contexts.append(context)
+        context.add_init_script(INIT_SCRIPT)
+        page = context.new_page()
+        v = Visit(path, root, page)
+
+        def on_route(route):
+            url = route.request.url
+            if request_allowed(url, root):
+                route.continue_()
+            else:
+                route.abort("blockedbyclient")
+
+        context.route("**/*", on_route)
+        page.on("request", lambda r: (v.requests.append(r.url),
+                                      None if request_allowed(r.url, root) else v.outside.append(r.url)))
+        page.on("requestfailed", lambda r: v.failed.append(f"{r.url} ({r.failure})"))
+        page.on("response", lambda r: v.failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+        page.on("console", lambda m: v.console_errors.append(f"{m.text} @ {m.location}") if m.type == "error"
+                else None)
+        page.on("pageerror", lambda e: v.page_errors.append(str(e)))
+
+        def on_dialog(d):
+            v.dialogs.append(f"{d.type}: {d.message}")
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(path.as_uri(), wait_until="load")
+        try:  # blocked requests can keep "networkidle" from ever coming; "load" is what matters
+            page.wait_for_load_state("networkidle", timeout=5_000)
+        except PlaywrightTimeout:
+            pass
+        if wait_ms:
+            page.wait_for_timeout(wait_ms)
+        return v
+
+    yield _visit
+    for context in contexts:
+        context.close()
+
+
+# -- what a page shows ----------------------------------------------------------------------------
+
+_NEW_PLOT = re.compile(r"""Plotly\.(?:newPlot|react)\(\s*["']([^"']+)["']\s*,\s*""")
+
+
+def plotly_figures(page_html: str) -> dict[str, int]:
+    """{div id: number of traces} read from the figure JSON of every Plotly.newPlot call in the page."""
+    decoder = json.JSONDecoder()
+    found: dict[str, int] = {}
+    for m in _NEW_PLOT.finditer(page_html):
+        try:
+            data, _ = decoder.raw_decode(page_html, m.end())
+        except json.JSONDecodeError:
+            continue  # a call inside plotly.js itself, not a figure
+        if isinstance(data, list):
+            found[m.group(1)] = len(data)
+    return found
+
+
+CHART_STATE_JS = """() => Array.from(document.querySelectorAll('.plotly-graph-div, .js-plotly-plot')).map(gd => {
+  const r = gd.getBoundingClientRect();
+  return {id: gd.id, plotted: gd.classList.contains('js-plotly-plot'),
+          data: (gd.data || []).length, fullData: (gd._fullData || []).length,
+          calcdata: (gd.calcdata || []).length,
+          svgs: gd.querySelectorAll('svg.main-svg').length,
+          traceGroups: gd.querySelectorAll('svg.main-svg g.trace, svg.main-svg g.hm, svg.main-svg g.table').length,
+          width: r.width, height: r.height};
+})"""
+
+
+def chart_problems(visit: "Visit", page_html: str) -> tuple[int, int, list[str]]:
+    """(charts expected, charts rendered, problems): every figure of the page's JSON is a plotted div
+    with an SVG, a size, and the number of traces its JSON declares."""
+    expected = plotly_figures(page_html)
+    states = {s["id"]: s for s in visit.page.evaluate(CHART_STATE_JS)}
+    problems, rendered = [], 0
+    for div_id, n in expected.items():
+        s = states.get(div_id)
+        if s is None:
+            problems.append(f"chart {div_id}: no div in the page")
+            continue
+        why = []
+        if not s["plotted"]:
+            why.append("not plotted (no .js-plotly-plot)")
+        if s["svgs"] < 1:
+            why.append("no svg.main-svg")
+        if s["data"] != n or s["fullData"] != n:
+            why.append(f"{s['data']} traces in gd.data, {s['fullData']} in gd._fullData, JSON has {n}")
+        if n and s["calcdata"] != n:
+            why.append(f"{s['calcdata']} traces calculated of {n}")
+        if s["width"] < 50 or s["height"] < 50:
+            why.append(f"size {s['width']:.0f}x{s['height']:.0f}")
+        if why:
+            problems.append(f"chart {div_id}: " + "; ".join(why))
+        else:
+            rendered += 1
+    for div_id, s in states.items():
+        if div_id not in expected:
+            problems.append(f"chart {div_id}: a plotly div with no figure JSON in the page")
+    return len(expected), rendered, problems
+
+
+def pdf_page_count(data: bytes) -> int:
+    """Pages of a PDF, counted from its page objects (Chromium writes uncompressed object headers)."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+
+
+@pytest.fixture(scope="session")
+def tmp_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scratch folder for small static pages (harness self-tests)."""
+    return tmp_path_factory.mktemp("static-pages")
+
+
+@pytest.fixture(scope="session")
+def page_tools():
+    """The page helpers above, for test files (fixtures, not imports, so conftest stays conftest)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(plotly_figures=plotly_figures, chart_problems=chart_problems,
+                           chart_state_js=CHART_STATE_JS, pdf_page_count=pdf_page_count,
+                           request_allowed=request_allowed, init_script=INIT_SCRIPT)

@@ -1,0 +1,269 @@
+"""The auditor HTML proven in a real browser (Debian's chromium through playwright).
+
+Every page of the report on the sample is opened from disk (file://): no console error, no failed
+resource, no request to any host (only file:// inside the report folder, data: and blob:), every plotly
+chart rendered with the traces its JSON declares, table-of-contents links landing on headings, every
+link of index.html opening an existing page or file, a full-page screenshot of each page in
+test-artifacts/screenshots/, and one page printed to PDF.
+
+The first tests check the harness itself on small static pages, so a broken harness cannot pass a
+broken report.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PLOT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<script>{plotly}</script></head><body>
+<nav class="gdpr-toc"><a href="#first">First</a> <a href="#second">Second</a></nav>
+<h2 id="first">First</h2><p>{extra}</p>
+{chart}
+<div style="height:1500px"></div>
+<h2 id="second">Second</h2><p>end</p>
+</body></html>"""
+
+
+def _static_page(folder: Path, name: str, extra: str = "", traces: int = 2) -> Path:
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    fig = go.Figure([go.Bar(x=["a", "<b>b</b>"], y=[i + 1, 2]) for i in range(traces)])
+    chart = pio.to_html(fig, include_plotlyjs=False, full_html=False, default_height=400)
+    path = folder / name
+    path.write_text(PLOT_PAGE.format(title=name, plotly=get_plotlyjs(), chart=chart, extra=extra),
+                    encoding="utf-8")
+    return path
+
+
+# -- the harness, on static pages ---------------------------------------------------------------
+
+
+def test_harness_passes_a_clean_page(visit, page_tools, tmp_html):
+    path = _static_page(tmp_html, "clean.html", traces=3)
+    v = visit(path)
+    assert v.problems == []
+    expected, rendered, problems = page_tools.chart_problems(v, path.read_text(encoding="utf-8"))
+    assert (expected, rendered, problems) == (1, 1, [])
+    assert v.page.evaluate("document.querySelector('.js-plotly-plot').data.length") == 3
+
+
+def test_harness_catches_requests_to_other_hosts_and_errors(visit, tmp_html):
+    extra = ('<img src="https://cdn.example.org/pixel.png">'
+             '<link rel="stylesheet" href="http://fonts.example.com/x.css">'
+             '<img src="missing-local.png">'
+             '<script>console.error("boom")</script><script>undefinedFunction()</script>')
+    path = _static_page(tmp_html, "dirty.html", extra=extra)
+    v = visit(path)
+    hosts = {urlparse(u).hostname for u in v.outside}
+    assert hosts == {"cdn.example.org", "fonts.example.com"}, v.outside
+    assert any("boom" in m for m in v.console_errors)
+    assert any("undefinedFunction" in m for m in v.page_errors)
+    assert any("missing-local.png" in m for m in v.failed)
+
+
+def test_harness_catches_files_outside_the_report(visit, tmp_html):
+    inner = tmp_html / "inner"
+    inner.mkdir(exist_ok=True)
+    (tmp_html / "outside.png").write_bytes(b"")
+    page = inner / "page.html"
+    page.write_text('<!doctype html><img src="../outside.png"><img src="data:image/gif;base64,'
+                    'R0lGODlhAQABAAAAACw=">', encoding="utf-8")
+    v = visit(page, root=inner)
+    assert len(v.outside) == 1 and v.outside[0].endswith("/outside.png"), v.outside
+
+
+def test_harness_catches_a_missing_chart(visit, page_tools, tmp_html):
+    path = _static_page(tmp_html, "nochart.html", traces=2)
+    text = path.read_text(encoding="utf-8").replace("Plotly.newPlot(", "Plotly.newPlot && false && Plotly.newPlot(")
+    path.write_text(text, encoding="utf-8")
+    v = visit(path)
+    expected, rendered, problems = page_tools.chart_problems(v, text)
+    assert expected == 1 and rendered == 0 and problems
+
+
+def test_harness_sees_script_from_data(visit, tmp_html):
+    path = tmp_html / "pwned.html"
+    path.write_text('<!doctype html><p><img src=x onerror="window.__pwned=1"></p>', encoding="utf-8")
+    v = visit(path, wait_ms=200)
+    assert v.page.evaluate("window.__pwned") == 1
+
+
+# -- the report on the sample -------------------------------------------------------------------
+
+
+def _screenshot(v, artifacts: Path, label: str) -> Path:
+    target = artifacts / "screenshots" / f"{label}-{v.path.stem}.png"
+    v.page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 5_000, f"screenshot {target} is nearly empty"
+    return target
+
+
+@pytest.mark.slow
+def test_every_page_loads_offline_with_charts(sample_report, visit, page_tools, artifacts):
+    pages = sample_report.pages
+    assert len(pages) >= 5, f"expected index.html and one page per notebook, found {[p.name for p in pages]}"
+    problems: list[str] = []
+    totals = dict(pages=0, requests=0, local=0, outside=0, console_errors=0, failed=0, charts=0, rendered=0)
+    for path in pages:
+        v = visit(path, root=sample_report.folder, wait_ms=300)
+        text = path.read_text(encoding="utf-8")
+        expected, rendered, chart_issues = page_tools.chart_problems(v, text)
+        problems += [f"{path.name}: {p}" for p in v.problems + chart_issues]
+        if path.name != "index.html" and expected == 0:
+            problems.append(f"{path.name}: no chart at all")
+        title = v.page.title()
+        if not title.strip():
+            problems.append(f"{path.name}: empty <title>")
+        if v.page.locator("pre, .jp-InputArea, .input_area, .jp-CodeCell .jp-InputPrompt").count():
+            code = v.page.locator(".jp-InputArea, .input_area").count()
+            if code:
+                problems.append(f"{path.name}: {code} code input area(s) shown to auditors")
+        shot = _screenshot(v, artifacts, sample_report.label)
+        totals["pages"] += 1
+        totals["requests"] += len(v.requests)
+        totals["local"] += sum(1 for u in v.requests if u.startswith("file:"))
+        totals["outside"] += len(v.outside)
+        totals["console_errors"] += len(v.console_errors) + len(v.page_errors)
+        totals["failed"] += len(v.failed)
+        totals["charts"] += expected
+        totals["rendered"] += rendered
+        print(f"{path.name}: {len(v.requests)} requests, {len(v.outside)} to other hosts, "
+              f"{rendered}/{expected} charts rendered, screenshot {shot.name}")
+    print("sample report:", ", ".join(f"{k} {n}" for k, n in totals.items()))
+    assert totals["outside"] == 0
+    assert not problems, "\n".join(problems)
+    assert totals["charts"] > 0 and totals["rendered"] == totals["charts"]
+
+
+TOC_JS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a => {
+  // The HTML spec looks a fragment up as written first, then percent-decoded (nbconvert ids keep %XX).
+  const raw = a.getAttribute('href').slice(1);
+  let decoded = raw;
+  try { decoded = decodeURIComponent(raw); } catch (e) {}
+  const id = document.getElementById(raw) ? raw : decoded;
+  const t = id ? document.getElementById(id) : null;
+  return {href: a.getAttribute('href'), id, exists: !!t, tag: t ? t.tagName : null,
+          inToc: !!a.closest('nav, .gdpr-toc, .toc'), text: a.textContent.trim()};
+})"""
+
+
+@pytest.mark.slow
+def test_table_of_contents_links_land_on_headings(sample_report, visit):
+    problems, checked, tocs = [], 0, 0
+    for path in sample_report.pages:
+        v = visit(path, root=sample_report.folder)
+        links = v.page.evaluate(TOC_JS)
+        toc = [a for a in links if a["inToc"]]
+        if path.name != "index.html":
+            if not toc:
+                problems.append(f"{path.name}: no table of contents")
+            else:
+                tocs += 1
+        for a in links:
+            checked += 1
+            if not a["exists"]:
+                problems.append(f"{path.name}: link {a['href']} ({a['text']!r}) has no target id")
+            elif a["inToc"] and a["tag"] not in {"H1", "H2", "H3", "H4", "H5", "H6"}:
+                problems.append(f"{path.name}: TOC link {a['href']} lands on <{a['tag']}>, not a heading")
+        for i, a in enumerate(toc):  # follow each TOC link: the heading ends up in the viewport
+            if not a["exists"]:
+                continue
+            v.page.locator('nav a[href^="#"], .gdpr-toc a[href^="#"], .toc a[href^="#"]').nth(i).click()
+            v.page.wait_for_timeout(150)
+            box = v.page.evaluate(
+                "id => { const r = document.getElementById(id).getBoundingClientRect();"
+                " return {top: r.top, h: window.innerHeight, hash: location.hash}; }", a["id"])
+            if not (-2 <= box["top"] < box["h"]):
+                problems.append(f"{path.name}: after clicking {a['href']} the heading is at {box['top']:.0f}px")
+            if unquote(box["hash"]) not in ("#" + a["id"], unquote(a["href"])):
+                problems.append(f"{path.name}: clicking {a['href']} left location.hash {box['hash']!r}")
+    print(f"in-page links checked: {checked}; pages with a table of contents: {tocs}")
+    assert not problems, "\n".join(problems)
+
+
+LINKS_JS = """() => Array.from(document.querySelectorAll('a')).map(a => ({
+  raw: a.getAttribute('href'), abs: a.href, text: a.textContent.trim().slice(0, 80),
+  dataUrl: a.getAttribute('data-url')}))"""
+
+
+@pytest.mark.slow
+def test_every_link_on_index_opens_something(sample_report, visit):
+    folder = sample_report.folder.resolve()
+    v = visit(folder / "index.html", root=folder)
+    links = v.page.evaluate(LINKS_JS)
+    problems, files, pages_linked, anchors, external = [], set(), set(), 0, []
+    for a in links:
+        raw = a["raw"]
+        if raw is None:
+            if a["dataUrl"]:
+                external.append(a["dataUrl"])  # an external address shown as text, not a link
+            continue
+        url = urlparse(a["abs"])
+        if raw.startswith("#"):
+            anchors += 1
+            if raw != "#" and not v.page.evaluate(
+                    "([r, d]) => !!(document.getElementById(r) || document.getElementById(d))",
+                    [raw[1:], unquote(raw[1:])]):
+                problems.append(f"anchor {raw} has no target")
+            continue
+        if url.scheme == "mailto":
+            external.append(raw)
+            continue
+        if url.scheme != "file":
+            problems.append(f"link to another host or scheme: {raw!r} ({a['text']!r})")
+            continue
+        target = Path(unquote(url.path)).resolve()
+        if folder not in target.parents:
+            problems.append(f"link {raw!r} leaves the report folder")
+        elif not target.exists():
+            problems.append(f"link {raw!r} ({a['text']!r}) points to a missing file")
+        else:
+            files.add(target)
+            if target.suffix == ".html":
+                pages_linked.add(target)
+    for target in sorted(pages_linked):  # each linked page opens, offline and without errors
+        w = visit(target, root=folder)
+        if w.problems or not w.page.title().strip():
+            problems.append(f"{target.name} (linked from index) opened with: {w.problems or 'no title'}")
+    unlinked = [p.name for p in sample_report.pages if p.resolve() not in pages_linked and p.name != "index.html"]
+    if unlinked:
+        problems.append(f"pages not linked from index.html: {unlinked}")
+    print(f"index.html: {len(links)} links, {len(files)} files ({len(pages_linked)} pages) opened, "
+          f"{anchors} anchors, {len(external)} external addresses shown as text or mailto")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_print_to_pdf(sample_report, visit, page_tools, artifacts):
+    candidates = [p for p in sample_report.pages if "retention" in p.name] or sample_report.pages[1:2]
+    printed = []
+    for path in [sample_report.folder / "index.html", *candidates[:1]]:
+        v = visit(path, root=sample_report.folder, wait_ms=300)
+        v.page.emulate_media(media="print")
+        pdf = v.page.pdf(format="A4", print_background=True)
+        target = artifacts / "pdf" / f"{sample_report.label}-{path.stem}.pdf"
+        target.write_bytes(pdf)
+        pages = page_tools.pdf_page_count(pdf)
+        text = ""
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", "-layout", str(target), "-"], capture_output=True,
+                                  text=True, check=True).stdout
+        print(f"{path.name} -> {target.name}: {pages} PDF page(s), {len(pdf)} bytes, "
+              f"{len(text.split())} words of text" + ("" if shutil.which("pdftotext") else " (no pdftotext)"))
+        assert pages >= 1, f"{target} has no page"
+        assert len(pdf) > 10_000, f"{target} is only {len(pdf)} bytes"
+        if shutil.which("pdftotext"):
+            assert len(text.split()) > 20, f"{target}: pdftotext found almost no text"
+            assert sample_report.month in text, f"{target}: the month {sample_report.month} is not in the text"
+        assert not v.outside
+        printed.append(target)
+    assert printed

@@ -1,0 +1,256 @@
+"""The four report notebooks: how they are committed, how thin they are, and that they execute.
+
+Structure tests are fast. Execution tests (marked slow) run every notebook through papermill's Python
+API, as report.py does, on the loaded sample (data_samples/, when present) and on the hand-made
+scenario of test_stats_queries.py, with and without its optional tables.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+try:
+    from test_stats_queries import load_scenario
+except ImportError:  # tests/ imported as a package
+    from tests.test_stats_queries import load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+NAMES = ["01_records_of_processing", "02_retention", "03_cross_border", "04_rights_and_marketing"]
+PARAMETERS = {"month": "2026-10", "db_path": "../build/sample.duckdb", "policy_path": None,
+              "retention_years": 3, "bulk_export_threshold": 1000}
+OPTIONAL = ("uploads", "marketing_sends", "dsr_requests")
+
+#: Personal values of the scenario that must never reach an output (names, e-mail, phones, address,
+#: VAT numbers, birth dates).
+PERSONAL_VALUES = ["Peeters", "ann@example.org", "+3221234567", "+32470123456", "Rue 1", "BE0123456789",
+                   "BE0987654321", "1980-02-03", "bo@example.org", "Dee"]
+HOSTILE = "<script>alert('xss')</script>"
+
+
+def load(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+
+
+def test_the_four_notebooks_and_nothing_else():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_exactly_one_parameters_cell_with_the_five_names(name):
+    nb = load(name)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{name}: {len(tagged)} cells tagged parameters"
+    cell = tagged[0]
+    assert cell.cell_type == "code"
+    tree = ast.parse(cell.source)
+    assigned = {}
+    for node in tree.body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, f"{name}: only plain assignments"
+        assigned[node.targets[0].id] = ast.literal_eval(node.value)
+    assert assigned == PARAMETERS
+    assert list(assigned) == list(PARAMETERS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_without_outputs_or_execution_counts(name):
+    nb = load(name)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{name}: cell {cell.id} has outputs"
+    assert "papermill" not in nb.metadata and "widgets" not in nb.metadata
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cells_are_thin_and_the_page_has_title_header_and_methodology(name):
+    nb = load(name)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    code = [c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    assert "notebook.open_page(month, db_path, policy_path, retention_years, bulk_export_threshold)" in code[0].source
+    assert code[1].source == "page.header()", "the first visible output is the header"
+    for cell in code[1:]:
+        tree = ast.parse(cell.source)
+        assert len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr), f"{name}: {cell.source!r} is not one call"
+        call = tree.body[0].value
+        assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        assert isinstance(call.func.value, ast.Name) and call.func.value.id == "page", cell.source
+    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()
+                if line.startswith("## ")]
+    assert headings[-1] == "## Methodology"
+    tail = nb.cells[[i for i, c in enumerate(nb.cells) if c.source.startswith("## Methodology")][0]:]
+    assert any(c.cell_type == "code" and c.source.startswith("page.methodology(") for c in tail)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_named_query_of_a_notebook_exists(name):
+    from gdpr_analytics import queries
+
+    text = "\n".join(c.source for c in load(name).cells if c.cell_type == "code")
+    for q in re.findall(r'page\.(?:show_query|chart_query)\("([^"]+)"', text):
+        queries.get(q)
+
+
+# -- the helpers the cells call -----------------------------------------------------------------------
+
+def test_tables_escape_every_value_and_refuse_personal_columns():
+    import pandas as pd
+
+    from gdpr_analytics.notebook import frame_html
+
+    out = frame_html(pd.DataFrame({"processor": [HOSTILE], "events": [1]}))
+    assert HOSTILE not in out and "&lt;script&gt;alert(" in out
+    with pytest.raises(ValueError, match="email"):
+        frame_html(pd.DataFrame({"customer_id": ["C1"], "email": ["a@b.c"]}))
+
+
+def test_charts_use_an_offline_renderer_without_cdn():
+    import plotly.io as pio
+
+    from gdpr_analytics import charts
+
+    assert charts.use_offline_renderer() == "plotly_mimetype+notebook"
+    notebook_renderer = pio.renderers["notebook"]
+    assert notebook_renderer.connected is False and notebook_renderer.include_plotlyjs is False
+    import pandas as pd
+
+    fig = charts.bar(pd.DataFrame({"processor": [HOSTILE], "events": [3]}), x="processor", y="events")
+    bundle = notebook_renderer.to_mimebundle(fig.to_dict())
+    assert "<script src=" not in bundle["text/html"] and "cdn" not in bundle["text/html"].lower()
+    assert HOSTILE not in bundle["text/html"]
+
+
+# -- execution ----------------------------------------------------------------------------------------
+
+def execute(name: str, db: Path, out_dir: Path, month: str = "2026-10") -> nbformat.NotebookNode:
+    import papermill
+
+    out = out_dir / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"), str(out), kernel_name="python3", cwd=str(NOTEBOOKS),
+        parameters={**PARAMETERS, "month": month, "db_path": str(db)}, progress_bar=False,
+        execution_timeout=600,
+    )
+    return nbformat.read(out, as_version=4)
+
+
+def outputs_html(nb: nbformat.NotebookNode) -> list[str]:
+    return [o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", [])]
+
+
+def visible_text(nb: nbformat.NotebookNode) -> str:
+    """What a reader sees of the outputs: markup dropped, scripts (plotly.js, figure JSON) left out."""
+    parts = []
+    for h in outputs_html(nb):
+        h = re.sub(r"<script.*?</script>", " ", h, flags=re.S)
+        parts.append(html.unescape(re.sub(r"<[^>]+>", " ", h)))
+    return re.sub(r"\s+", " ", " ".join(parts))
+
+
+def first_output(nb: nbformat.NotebookNode) -> str:
+    for c in nb.cells:
+        if c.cell_type == "code" and c.outputs:
+            return c.outputs[0].get("data", {}).get("text/html", "")
+    return ""
+
+
+def check_executed(name: str, nb: nbformat.NotebookNode) -> None:
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors, f"{name}: {errors[0].ename}: {errors[0].evalue}"
+    streams = [o.text for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream"
+               and o.name == "stderr"]
+    assert not streams, f"{name} wrote to stderr: {streams[0][:200]}"
+    head = first_output(nb)
+    for wanted in ("Reporting month", "Evaluated as at (as_of)", "Parameters", "Policy", "Input files",
+                   "SHA-256", "Libraries", "Generated at"):
+        assert wanted in head, f"{name}: header lacks {wanted}"
+    assert "papermill" in nb.metadata
+    scripts = [h for h in outputs_html(nb) if "<script" in h]
+    assert not any(re.search(r"<script[^>]+src=", h) for h in scripts), f"{name}: a script loads from elsewhere"
+    plotly_js = [h for h in scripts if "PlotlyConfig" in h and len(h) > 1_000_000]
+    if "newPlot" in "".join(scripts):
+        assert len(plotly_js) == 1, f"{name}: plotly.js must be embedded exactly once"
+
+
+@pytest.fixture(scope="module")
+def scenario_db(tmp_path_factory) -> Path:
+    """The scenario, plus rows whose values are markup (they must come out escaped)."""
+    more = {
+        "access_log": [{"event_id": "E99", "occurred_at": "2026-10-07T10:00:00", "processor": HOSTILE,
+                        "actor_id": HOSTILE, "source_country": "CN", "action": "export", "resource": "customers",
+                        "record_count": "2000", "ticket_id": None}],
+        "marketing_sends": [{"send_id": "S99", "customer_id": "C3", "sent_at": "2026-10-08T00:00:00",
+                             "campaign_id": HOSTILE, "personalised": "true"}],
+    }
+    return load_scenario(tmp_path_factory.mktemp("nb-scenario"), more=more)
+
+
+@pytest.fixture(scope="module")
+def executed(scenario_db, tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
+    out = tmp_path_factory.mktemp("nb-run")
+    return {name: execute(name, scenario_db, out) for name in NAMES}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_executes_on_the_scenario(executed, name):
+    check_executed(name, executed[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_outputs_escape_data_and_show_no_personal_data(executed, name):
+    nb = executed[name]
+    for h in outputs_html(nb):
+        assert HOSTILE not in h, f"{name}: unescaped markup from the data"
+    text = visible_text(nb)
+    leaked = [v for v in PERSONAL_VALUES if re.search(rf"(?<![\w@.+-]){re.escape(v)}(?![\w@.-])", text)]
+    assert not leaked, f"{name} shows personal data: {leaked}"
+
+
+@pytest.mark.slow
+def test_the_scenario_figures_reach_the_pages(executed):
+    records = visible_text(executed["01_records_of_processing"])
+    assert "MyStamp customers (consumers): 3" in records
+    assert "field filled but not declared" in records and "optional field always filled" in records
+    assert "Asia/Kolkata" in visible_text(executed["03_cross_border"])
+    rights = visible_text(executed["04_rights_and_marketing"])
+    assert "not assessed" not in rights.lower()
+
+
+@pytest.mark.slow
+def test_absent_optional_tables_are_not_assessed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("nb-minimal")
+    db = load_scenario(tmp, without=OPTIONAL)
+    for name in ("01_records_of_processing", "02_retention", "04_rights_and_marketing"):
+        nb = execute(name, db, tmp)
+        check_executed(name, nb)
+        text = visible_text(nb)
+        assert "Not assessed." in text, name
+    assert "DSR-001 high Data-subject request answered late or overdue not assessed" in text
+    assert "MKT-001: table marketing_sends absent from the source" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_executes_on_the_sample(sample_db, name, tmp_path):
+    from gdpr_analytics import report
+    from gdpr_analytics.db import connect
+
+    month = "2026-10"
+    finder = getattr(report, "latest_complete_month", None)
+    if finder is not None:
+        con = connect(sample_db)
+        try:
+            month = str(finder(con))
+        finally:
+            con.close()
+    check_executed(name, execute(name, sample_db, tmp_path, month=month))

@@ -1,0 +1,522 @@
+"""The `report` command: papermill execution, auditor HTML, index.html, manifest.json, finding status.
+
+Most tests run `report.run_report` on a tiny hand-made source (tests/sources.py) with the fixture
+notebook tests/fixtures/report_ok.ipynb (or no notebook at all, where only the tables matter), so they
+do not depend on the report notebooks; the last tests run on the real sample and notebooks when
+those exist (conftest's `sample_report`).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from gdpr_analytics import html_export, manifest, report, status
+from gdpr_analytics.errors import GdprAnalyticsError, UsageError
+from gdpr_analytics.month import Month
+from gdpr_analytics.parameters import Parameters
+
+from sources import write_source
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+OK_NB = FIXTURES / "report_ok.ipynb"
+FAILING_NB = FIXTURES / "report_fails.ipynb"
+SPEC_FILES = ["index.html", "findings.csv", "cross_border.csv", "ropa.csv", "ropa.xlsx", "manifest.json"]
+FINDINGS_HEADER = "rule_id,severity,subject_type,subject_id,occurred_at,detail"
+EVIL = '<img src=x onerror="window.__pwned=1">'
+
+
+def _source(folder: Path) -> Path:
+    """Customers whose RET-001 status changes month by month (as_of = first day of the next month):
+    C0 last order 2023-07-10 -> finding from 2026-08 on; C1 2023-09-15 -> from 2026-09;
+    C2 2023-09-20, erased 2026-10-05 -> a finding in 2026-09 only; C3 2023-10-10 -> from 2026-10.
+    Access events: one per month from India by tcs, one by an undeclared processor named like markup."""
+    customers = [{"customer_id": "C0"}, {"customer_id": "C1"},
+                 {"customer_id": "C2", "erased_at": "2026-10-05T00:00:00"}, {"customer_id": "C3"}]
+    orders = [{"customer_id": c, "ordered_at": t} for c, t in
+              (("C0", "2023-07-10T09:00:00"), ("C1", "2023-09-15T09:00:00"), ("C2", "2023-09-20T09:00:00"),
+               ("C3", "2023-10-10T09:00:00"))]
+    events = []
+    for m in ("08", "09", "10"):
+        events += [
+            {"event_id": f"E{m}a", "occurred_at": f"2026-{m}-03T10:00:00", "processor": "tcs",
+             "source_country": "IN", "resource": "orders", "action": "read"},
+            {"event_id": f"E{m}b", "occurred_at": f"2026-{m}-04T10:00:00", "processor": "bpost",
+             "source_country": "BE"},
+            {"event_id": f"E{m}c", "occurred_at": f"2026-{m}-05T10:00:00", "processor": EVIL,
+             "source_country": "IN", "resource": "infrastructure", "action": "admin"},
+        ]
+    events.append({"event_id": "E10z", "occurred_at": "2026-10-31T23:00:00", "processor": "bpost",
+                   "source_country": "BE"})
+    return write_source(folder, customers=customers, orders=orders, access_log=events)
+
+
+@pytest.fixture(scope="module")
+def tiny_db(tmp_path_factory) -> Path:
+    from gdpr_analytics.load import load_to_file
+
+    base = tmp_path_factory.mktemp("tiny")
+    db = base / "tiny.duckdb"
+    load_to_file(_source(base / "src"), db, show=False)
+    return db
+
+
+@pytest.fixture(scope="module")
+def fixture_report(tiny_db, tmp_path_factory) -> Path:
+    """The report of 2026-10 on the tiny source, with the fixture notebook."""
+    out = tmp_path_factory.mktemp("fixture-report")
+    return report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=out, notebooks=[OK_NB], show=False)
+
+
+class _Elements(HTMLParser):
+    """Every element's tag and classes, outside script text."""
+
+    def __init__(self):
+        super().__init__()
+        self.classes: set[str] = set()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        self.classes.update((a.get("class") or "").split())
+
+
+def _elements(text: str) -> _Elements:
+    p = _Elements()
+    p.feed(text)
+    return p
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# -- the month folder ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_month_folder_has_every_spec_file(fixture_report):
+    assert fixture_report.name == "2026-10"
+    for name in SPEC_FILES + ["findings_status.csv", "report_ok.html", "notebooks/report_ok.ipynb"]:
+        assert (fixture_report / name).is_file(), name
+    leftovers = [p.name for p in fixture_report.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], f"staging or old folders left behind: {leftovers}"
+    assert (fixture_report / "findings.csv").read_text(encoding="utf-8").splitlines()[0] == FINDINGS_HEADER
+
+
+@pytest.mark.slow
+def test_notebook_ran_in_this_interpreter_with_real_types(fixture_report):
+    report.check_kernel()
+    nb = json.loads((fixture_report / "notebooks" / "report_ok.ipynb").read_text(encoding="utf-8"))
+    text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert f"kernel-python: {sys.executable}" in text
+    assert ("parameter-types: [('bulk_export_threshold', 'int'), ('db_path', 'str'), ('month', 'str'), "
+            "('policy_path', 'str'), ('retention_years', 'int')]") in text
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and 'month = "2026-10"' in "".join(injected[0]["source"])
+    assert nb["metadata"]["papermill"]["parameters"]["retention_years"] == 3
+
+
+@pytest.mark.slow
+def test_auditor_page_shows_no_code(fixture_report):
+    text = (fixture_report / "report_ok.html").read_text(encoding="utf-8")
+    el = _elements(text)
+    shown = el.classes & {"jp-InputArea", "jp-InputPrompt", "jp-OutputPrompt", "jp-CodeMirrorEditor",
+                          "jp-InputArea-editor", "highlight"}
+    assert not shown, f"code or prompts shown: {shown}"
+    for code in ("pio.renderers.default", "duckdb.connect(", "PARAMETER_TYPES =", 'db_path = "', "import warnings"):
+        assert code not in text, f"code {code!r} is in the auditor page"
+    assert "FIXTURE-STDERR-NOISE" not in text, "stderr (warnings) reached the auditor page"
+    assert "Access events by country" in text and "kernel-python" in text  # narrative and outputs stay
+
+
+@pytest.mark.slow
+def test_auditor_page_is_self_contained_with_charts(fixture_report):
+    text = (fixture_report / "report_ok.html").read_text(encoding="utf-8")
+    assert html_export.external_references(text) == []
+    assert html_export.plotly_js_copies(text) == 1, "plotly.js must be embedded exactly once"
+    assert "Plotly.newPlot" in text and "FIXTURE-CHART events by country" in text
+    el = _elements(text)
+    srcs = [a.get("src") for t, a in el.tags if t == "script" and a.get("src")]
+    assert srcs == [], f"scripts loaded from files or hosts: {srcs}"
+    assert not [a for t, a in el.tags if t == "link" and a.get("href")], "external stylesheet"
+    assert "require.min.js" not in text and "mathjax" not in " ".join(srcs).lower()
+    # the external markdown link is kept as text with its address, not as a link
+    assert 'data-url="https://eur-lex.europa.eu/eli/reg/2016/679/oj"' in text
+    # header block and table of contents
+    assert "gdpr-header" in el.classes and "gdpr-toc" in el.classes
+    toc = re.findall(r'<li class="gdpr-toc-\d"><a href="#([^"]+)">', text)
+    assert toc == ["Access-events-by-country", "Chart", "Run-details"]
+    for anchor in toc:
+        assert f'id="{anchor}"' in text
+    assert "@page { size: A4" in text and "@media print" in text
+
+
+@pytest.mark.slow
+def test_findings_csv_equals_the_findings_command(fixture_report, tiny_db, capsys):
+    from gdpr_analytics.cli import main
+    from gdpr_analytics.db import connect
+    from gdpr_analytics.output import csv_text
+    from gdpr_analytics.rules import evaluate
+
+    written = (fixture_report / "findings.csv").read_bytes()
+    con = connect(tiny_db)
+    try:
+        expected = csv_text(evaluate(con, Month.parse("2026-10"), Parameters()).findings)
+    finally:
+        con.close()
+    assert written == expected.encode("utf-8")
+    assert main(["findings", "--db", str(tiny_db), "--month", "2026-10", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.encode("utf-8") == written
+
+
+@pytest.mark.slow
+def test_manifest_hashes_match_every_file(fixture_report, tiny_db):
+    m = json.loads((fixture_report / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.verify(fixture_report) == []
+    names = {o["name"] for o in m["outputs"]}
+    on_disk = {p.relative_to(fixture_report).as_posix() for p in fixture_report.rglob("*") if p.is_file()}
+    assert names == on_disk - {"manifest.json"}
+    assert "notebooks/report_ok.ipynb" in names and "index.html" in names
+    for o in m["outputs"]:
+        assert o["sha256"] == manifest.sha256_file(fixture_report / o["name"])
+        assert o["bytes"] == (fixture_report / o["name"]).stat().st_size
+    assert m["month"] == "2026-10" and m["period_start"] == "2026-10-01T00:00:00Z" and m["as_of"] == "2026-11-01T00:00:00Z"
+    assert m["parameters"] == {"retention_years": 3, "bulk_export_threshold": 1000}
+    assert set(m["policy"]) == {"path", "version", "sha256"} and len(m["policy"]["sha256"]) == 64
+    assert {i["name"] for i in m["inputs"]} == {"customers.csv", "orders.csv", "access_log.csv"}
+    assert all(len(i["sha256"]) == 64 and i["rows"] > 0 for i in m["inputs"])
+    for lib in ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "python", "gdpr-analytics"):
+        assert m["versions"][lib]
+    assert m["started_at"] <= m["finished_at"]
+
+
+@pytest.mark.slow
+def test_index_page(fixture_report):
+    text = (fixture_report / "index.html").read_text(encoding="utf-8")
+    el = _elements(text)
+    assert not [t for t, _ in el.tags if t == "script"], "index.html needs no script"
+    assert html_export.external_references(text) == []
+    hrefs = [a["href"] for t, a in el.tags if t == "a" and a.get("href")]
+    for target in hrefs:
+        assert not target.startswith(("http:", "https:", "/")), target
+        if not target.startswith("#"):
+            assert (fixture_report / target).is_file(), f"index links to missing {target}"
+    for name in SPEC_FILES[1:] + ["findings_status.csv", "report_ok.html", "notebooks/report_ok.ipynb"]:
+        assert name in hrefs, f"index.html does not link {name}"
+    # headline: 4 of 10 events from outside the EEA; RET-001 count; severities
+    assert "Third-country access share" in text and "50.0%" in text  # 2 of 4 October events from IN
+    assert re.search(r"Customers past retention \(RET-001\)</div><div class=\"value\">3<", text)
+    # the undeclared processor's name is shown escaped, never as markup
+    assert EVIL not in text and html.escape(EVIL) in text
+    # not assessed rules are listed, not shown as zero
+    assert "Rules not assessed" in text and "marketing_sends absent" in text
+
+
+# -- failure ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_failure_names_notebook_and_cell_and_keeps_the_earlier_report(fixture_report, tiny_db):
+    out = fixture_report.parent
+    before = _snapshot(fixture_report)
+    with pytest.raises(GdprAnalyticsError) as err:
+        report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=out, notebooks=[FAILING_NB], show=False)
+    message = str(err.value)
+    print("error:", message)
+    assert "\n" not in message
+    assert "report_fails.ipynb" in message and "In [4]" in message
+    assert "ValueError: FIXTURE-FAILURE for 2026-10" in message
+    assert _snapshot(fixture_report) == before, "the earlier report changed"
+    assert [p.name for p in out.iterdir()] == ["2026-10"], "staging folder left behind"
+
+
+def test_failure_before_any_notebook_leaves_nothing(tiny_db, tmp_path):
+    with pytest.raises(UsageError):
+        report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path,
+                          notebooks=[tmp_path / "missing.ipynb"])
+    with pytest.raises(GdprAnalyticsError):
+        report.run_report(db=tmp_path / "no.duckdb", month=Month.parse("2026-10"), out=tmp_path, notebooks=[])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_cli_reports_a_failure_on_one_line(tiny_db, tmp_path, capsys, monkeypatch):
+    from gdpr_analytics import cli
+
+    monkeypatch.setattr(report, "default_notebooks", lambda: [FAILING_NB])
+    rc = cli.main(["report", "--db", str(tiny_db), "--month", "2026-10", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc != 0 and len(err) == 1, err
+    assert "report_fails.ipynb" in err[0] and "In [4]" in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_recover_after_a_killed_run(tmp_path):
+    dead = 2 ** 22 + 12345  # above the default pid_max: never a live process
+    (tmp_path / f".staging-2026-10-{dead}").mkdir()
+    (tmp_path / f".staging-2026-10-{dead}" / "x").write_text("partial")
+    (tmp_path / f".old-2026-10-{dead}").mkdir()
+    (tmp_path / f".old-2026-10-{dead}" / "index.html").write_text("the earlier report")
+    (tmp_path / f".staging-2026-09-{dead}").mkdir()  # another month: not ours to touch
+    report._recover(tmp_path, Month.parse("2026-10"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".staging-2026-09-{dead}", "2026-10"]
+    assert (tmp_path / "2026-10" / "index.html").read_text() == "the earlier report"
+
+
+# -- status across months -----------------------------------------------------------------------
+
+
+def _status_rows(folder: Path) -> dict[tuple[str, str], dict[str, str]]:
+    with (folder / status.STATUS_FILE).open(encoding="utf-8", newline="") as fh:
+        return {(r["rule_id"], r["subject_id"]): r for r in csv.DictReader(fh)}
+
+
+def test_status_over_three_monthly_reports(tiny_db, tmp_path):
+    """Reports of Aug, Sep and Oct in one folder (no notebooks: only the tables matter here)."""
+    for m in ("2026-08", "2026-09", "2026-10"):
+        report.run_report(db=tiny_db, month=Month.parse(m), out=tmp_path, notebooks=[], show=False)
+    aug, sep, oct_ = (_status_rows(tmp_path / m) for m in ("2026-08", "2026-09", "2026-10"))
+    assert {k: (r["status"], r["first_seen"]) for k, r in aug.items() if k[0] == "RET-001"} == {
+        ("RET-001", "C0"): ("new", "2026-08")}
+    assert {k: (r["status"], r["first_seen"]) for k, r in sep.items() if k[0] == "RET-001"} == {
+        ("RET-001", "C0"): ("persisting", "2026-08"), ("RET-001", "C1"): ("new", "2026-09"),
+        ("RET-001", "C2"): ("new", "2026-09")}
+    assert {k: (r["status"], r["first_seen"], r["last_seen"]) for k, r in oct_.items() if k[0] == "RET-001"} == {
+        ("RET-001", "C0"): ("persisting", "2026-08", "2026-10"),  # carried forward through September
+        ("RET-001", "C1"): ("persisting", "2026-09", "2026-10"),
+        ("RET-001", "C3"): ("new", "2026-10", "2026-10"),
+        ("RET-001", "C2"): ("resolved", "2026-09", "2026-09")}  # erased on 2026-10-05
+    # findings about access events belong to their month: new in it, never resolved the month after
+    assert oct_[("XB-001", "E10c")]["status"] == "new" and ("XB-001", "E09c") not in oct_
+    # findings.csv keeps exactly the six columns; the status file has the same current rows first
+    findings = (tmp_path / "2026-10" / "findings.csv").read_text(encoding="utf-8").splitlines()
+    assert findings[0] == FINDINGS_HEADER
+    assert [k for k, r in oct_.items() if r["status"] in ("new", "persisting")] == [
+        (line.split(",")[0], line.split(",")[3]) for line in findings[1:]]
+    index = (tmp_path / "2026-10" / "index.html").read_text(encoding="utf-8")
+    row = re.search(r"<tr><td>RET-001</td>.*?</tr>", index).group(0)
+    cells = re.findall(r'<td class="num">(.*?)</td>', row)
+    assert cells == ["3", "1", "2", "1", "0"], row  # findings, new, persisting, resolved, not re-assessed
+    assert "Compared with the 2026-09 report" in index
+    m = json.loads((tmp_path / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    assert m["status_baseline"] == "2026-09"
+    assert json.loads((tmp_path / "2026-08" / "manifest.json").read_text())["status_baseline"] is None
+
+
+def _findings(*rows) -> pd.DataFrame:
+    return pd.DataFrame([dict(zip(status.FINDING_COLUMNS, r)) for r in rows], columns=status.FINDING_COLUMNS)
+
+
+def test_status_compare_by_hand(tmp_path):
+    prev = tmp_path / "2026-09"
+    prev.mkdir()
+    (prev / "findings.csv").write_text(
+        FINDINGS_HEADER + "\n"
+        "DSR-001,high,request,R1,2026-08-02T00:00:00Z,x\n"
+        "MKT-001,high,send,S1,2026-09-02T00:00:00Z,x\n"
+        "RET-001,high,customer,'=1,2026-01-01T00:00:00Z,x\n"
+        "RET-001,high,customer,00123,2026-01-01T00:00:00Z,x\n"
+        "RET-003,low,customer,C9,2026-01-01T00:00:00Z,x\n", encoding="utf-8")
+    (prev / "findings_status.csv").write_text(
+        ",".join(status.STATUS_COLUMNS) + "\n"
+        "RET-001,high,customer,00123,2026-01-01T00:00:00Z,persisting,2026-03,2026-09\n", encoding="utf-8")
+    now = _findings(("RET-001", "high", "customer", "00123", pd.Timestamp("2026-01-01"), "x"),
+                    ("RET-001", "high", "customer", "=1", pd.Timestamp("2026-01-01"), "x"),
+                    ("XB-005", "low", "access_event", "E1", pd.Timestamp("2026-10-01"), "x"))
+    st = status.compare(now, Month.parse("2026-10"), tmp_path, not_assessed=["DSR-001"])
+    got = {(r.rule_id, r.subject_id): (r.status, r.first_seen) for r in st.table.itertuples()}
+    assert got == {
+        ("RET-001", "00123"): ("persisting", "2026-03"),  # first_seen carried from the status file
+        ("RET-001", "'=1"): ("persisting", "2026-09"),  # neutralised in both files: still the same key
+        ("XB-005", "E1"): ("new", "2026-10"),
+        ("RET-003", "C9"): ("resolved", "2026-09"),
+        ("DSR-001", "R1"): ("not_reassessed", "2026-09"),  # its rule was not assessed this month
+    }  # MKT-001 S1 was about a send of September: not carried into October at all
+    assert st.baseline == "2026-09" and st.total("resolved") == 1 and st.total("not_reassessed") == 1
+    assert list(st.table.columns) == status.STATUS_COLUMNS
+
+
+def test_status_without_previous_report(tmp_path):
+    st = status.compare(_findings(("RET-001", "high", "customer", "C1", pd.Timestamp("2026-01-01"), "x")),
+                        Month.parse("2026-01"), tmp_path)
+    assert st.baseline is None and "No 2025-12 report" in st.note
+    assert st.table[["status", "first_seen"]].values.tolist() == [["new", "2026-01"]]
+
+
+# -- other behaviour ----------------------------------------------------------------------------
+
+
+def test_source_mode_loads_into_a_temporary_database_and_removes_it(tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    src = _source(tmp_path / "src")
+    folder = report.run_report(source=src, month=Month.parse("2026-10"), out=tmp_path / "out", notebooks=[],
+                               show=False)
+    assert (folder / "findings.csv").is_file()
+    assert list(scratch.iterdir()) == [], "temporary database left behind"
+    m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert m["database"]["path"] is None and m["database"]["source"] == str(src)
+
+
+def test_rerun_replaces_the_month_atomically(tiny_db, tmp_path):
+    first = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path, notebooks=[])
+    (first / "stale.txt").write_text("from an older run")
+    second = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path, notebooks=[])
+    assert second == first and not (second / "stale.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-10"]
+    assert manifest.verify(second) == []
+
+
+def test_every_value_in_index_is_escaped(tiny_db, tmp_path):
+    from gdpr_analytics.assets import default_policy_path
+
+    policy = tmp_path / "policy.yml"
+    text = default_policy_path().read_text(encoding="utf-8")
+    policy.write_text(re.sub(r'(?m)^  version: .*$', '  version: "<script>window.__pwned=1</script>"', text, count=1),
+                      encoding="utf-8")
+    folder = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path / "out",
+                               policy_path=policy, notebooks=[])
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in index
+    assert "<script" not in index and EVIL not in index
+    assert json.loads((folder / "manifest.json").read_text())["policy"]["version"] == "<script>window.__pwned=1</script>"
+
+
+def test_latest_complete_month():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE access_log(occurred_at TIMESTAMP)")
+    with pytest.raises(UsageError):
+        report.latest_complete_month(con)
+    for latest, expected in (("2026-10-31 23:59:59", "2026-10"), ("2026-10-30 12:00:00", "2026-09"),
+                             ("2026-11-01 00:00:00", "2026-10"), ("2026-12-31 00:00:00", "2026-12"),
+                             ("2027-01-01 08:00:00", "2026-12"), ("2026-03-01 00:00:00", "2026-02")):
+        con.execute("DELETE FROM access_log")
+        con.execute("INSERT INTO access_log VALUES (?)", [latest])
+        assert str(report.latest_complete_month(con)) == expected, latest
+    con.close()
+
+
+def test_latest_complete_month_of_the_tiny_source(tiny_db):
+    from gdpr_analytics.db import connect
+
+    con = connect(tiny_db)
+    try:
+        assert str(report.latest_complete_month(con)) == "2026-10"  # last event 2026-10-31 23:00
+    finally:
+        con.close()
+
+
+# -- the exporter on its own --------------------------------------------------------------------
+
+
+def test_finalize_drops_external_fetches_and_keeps_script_text():
+    bundle_like = 'var a = \'<a href="https://plotly.com/">x</a>\'; var s = "<script src=https://x>";'
+    page = ("<html><head><script src=\"https://cdn.example.org/require.js\"></script>"
+            "<link rel=\"stylesheet\" href=\"//fonts.example.com/x.css\">"
+            f"<script>{bundle_like}</script></head><body><!--gdpr-toc-->"
+            "<h2 id=\"One\">One<a class=\"anchor-link\" href=\"#One\">¶</a></h2>"
+            "<p><a href=\"https://eur-lex.europa.eu/x\">GDPR</a> <a href=\"javascript:alert(1)\">js</a>"
+            "<a href=\"#One\">local</a> <img src=\"data:image/png;base64,AA==\"><iframe src=\"https://e.org\">x</iframe></p>"
+            "<h3 id=\"Two\">Two &amp; more</h3>"
+            "<h2 id=\"X-%E2%80%94-Y\">X — Y<a class=\"anchor-link\" href=\"#X-%E2%80%94-Y\">¶</a></h2></body></html>")
+    out = html_export.finalize(page)
+    assert html_export.external_references(out) == []
+    assert bundle_like in out, "text inside <script> must be left exactly as it was"
+    assert "cdn.example.org" not in out and "fonts.example.com" not in out and "iframe" not in out
+    assert '<a class="external-link" data-url="https://eur-lex.europa.eu/x">GDPR</a>' in out
+    assert 'data-url="javascript:alert(1)"' in out and 'href="javascript' not in out
+    toc = out[out.index('<nav class="gdpr-toc"'):out.index("</nav>")]
+    assert re.sub(r"\s+", "", toc.split("<ol>", 1)[1]) == (
+        '<liclass="gdpr-toc-2"><ahref="#One">One</a><ul><liclass="gdpr-toc-3"><ahref="#Two">Two&amp;more</a>'
+        '</li></ul></li><liclass="gdpr-toc-2"><ahref="#X-%E2%80%94-Y">X—Y</a></li></ol>')
+    # a percent-encoded heading id is decoded, so that the (encoded) links to it land in a browser
+    assert '<h2 id="X-—-Y">' in out and 'href="#X-%E2%80%94-Y">¶' in out
+    assert 'src="data:image/png;base64,AA=="' in out
+
+
+def test_export_renders_a_mimetype_only_figure():
+    """The trap: plotly's default renderer under papermill writes only the plotly JSON, which
+    nbconvert drops. The exporter renders such a figure itself, with plotly.js once in the head."""
+    import nbformat
+    import plotly.graph_objects as go
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    fig = go.Figure(go.Bar(x=["IN", "BE"], y=[3, 4], name="MIMETYPE-ONLY"))
+    bundle = json.loads(fig.to_json())
+    cells = [new_markdown_cell("# Charts\n\n## First"),
+             new_code_cell("fig.show()", outputs=[new_output("display_data", data={
+                 html_export.PLOTLY_MIME: bundle, "text/plain": "Figure"})]),
+             new_code_cell("fig.show()", outputs=[new_output("display_data", data={
+                 html_export.PLOTLY_MIME: bundle, "text/plain": "Figure"})])]
+    nb = new_notebook(cells=cells)
+    page = html_export.PageInfo(title="Charts", subtitle="", month="2026-10", period_start="", as_of="",
+                                parameters={}, policy_name="", policy_version="", policy_sha256="",
+                                loaded_at="", generated_at="", tool_version="")
+    text = html_export.export_html(nbformat.from_dict(nb), page)
+    assert text.count('class="plotly-graph-div"') == 2 and "MIMETYPE-ONLY" in text
+    assert html_export.plotly_js_copies(text) == 1
+    assert html_export.external_references(text) == []
+    assert text.index(html_export.plotly_js()[:200]) < text.index("plotly-graph-div")
+
+
+def test_is_external():
+    for url in ("https://x.org", "http://x", "//cdn.x", "ftp://x", "javascript:alert(1)", " HTTPS://X"):
+        assert html_export.is_external(url), url
+    for url in ("index.html", "notebooks/a.ipynb", "#top", "data:image/png;base64,AA", "mailto:dpo@x", "", None):
+        assert not html_export.is_external(url), url
+
+
+# -- the real report on the sample --------------------------------------------------------------
+
+
+def _real_notebooks_present() -> bool:
+    try:
+        return len(report.default_notebooks()) >= 4
+    except GdprAnalyticsError:
+        return False
+
+
+@pytest.mark.slow
+def test_sample_report(sample_report, sample_db):
+    if not _real_notebooks_present():
+        pytest.skip("the report notebooks (notebooks/NN_*.ipynb) are not written yet")
+    from gdpr_analytics.db import connect
+    from gdpr_analytics.output import csv_text
+    from gdpr_analytics.rules import evaluate
+
+    folder = sample_report.folder
+    pages = sorted(p.name for p in folder.glob("*.html") if p.name != "index.html")
+    assert len(pages) == len(report.default_notebooks()), pages
+    for name in SPEC_FILES + ["findings_status.csv"]:
+        assert (folder / name).is_file(), name
+    sizes = {}
+    for name in pages:
+        text = (folder / name).read_text(encoding="utf-8")
+        sizes[name] = len(text.encode("utf-8"))
+        assert html_export.external_references(text) == [], name
+        assert html_export.plotly_js_copies(text) == 1, f"{name}: plotly.js must be embedded exactly once"
+        assert "plotly-graph-div" in text, f"{name}: no chart"
+        assert not _elements(text).classes & {"jp-InputArea", "jp-InputPrompt", "highlight"}, name
+        assert (folder / "notebooks" / name.replace(".html", ".ipynb")).is_file()
+    print("page sizes:", ", ".join(f"{n} {s / 1e6:.1f} MB" for n, s in sizes.items()))
+    assert manifest.verify(folder) == []
+    con = connect(sample_db)
+    try:
+        expected = csv_text(evaluate(con, Month.parse(sample_report.month), Parameters()).findings)
+    finally:
+        con.close()
+    assert (folder / "findings.csv").read_bytes() == expected.encode("utf-8")
