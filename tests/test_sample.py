@@ -184,6 +184,11 @@ def test_brussels_offset_macro_matches_the_tz_database(tmp_path):
     brussels = ZoneInfo("Europe/Brussels")
     start = datetime(2019, 1, 1)
     instants = [start + timedelta(hours=h) for h in range(0, 24 * 365 * 9, 7)]
+    for year in range(2019, 2031):  # the second before and the second of each change (01:00 UTC)
+        for month in (3, 10):
+            sunday = max(date(year, month, d) for d in range(25, 32) if date(year, month, d).weekday() == 6)
+            change = datetime.combine(sunday, datetime.min.time()) + timedelta(hours=1)
+            instants += [change - timedelta(seconds=1), change]
     got = c.execute("SELECT brussels_offset(t) FROM unnest(?::TIMESTAMP[]) u(t)", [instants]).fetchall()
     for t, (minutes,) in zip(instants, got):
         assert minutes * 60 == t.replace(tzinfo=timezone.utc).astimezone(brussels).utcoffset().total_seconds(), t
@@ -356,6 +361,16 @@ def test_other_end_date(tmp_path):
 def test_regenerating_replaces_the_other_format(tmp_path):
     sample.generate(tmp_path, fmt="parquet", progress=False, **SMALL)
     sample.generate(tmp_path, progress=False, **SMALL)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.csv" for t in TABLES)
+
+
+def test_a_failed_run_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    sample.generate(tmp_path, progress=False, **SMALL)
+    before = _files(tmp_path)
+    monkeypatch.setattr(sample, "_ACCESS_MONTH", "SELECT no_such_column FROM acc_ev")
+    with pytest.raises(duckdb.Error):
+        sample.generate(tmp_path, fmt="parquet", progress=False, **SMALL)
+    assert _files(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.csv" for t in TABLES)
 
 

@@ -587,14 +587,16 @@ _IP_PREFIXES = {
 _ACTOR_TABLES = f"""
 CREATE TEMP TABLE actors AS
 WITH a AS (
+    -- k: number within (processor, country); kp: within the processor (keeps staff numbers unique)
     SELECT s.processor, s.country, s.prefix, s.digits, s.normal, s.n, g.range AS k,
+           row_number() OVER (PARTITION BY s.processor ORDER BY s.country, g.range) AS kp,
            hash(s.processor, s.country, g.range) AS ak
     FROM actor_spec s JOIN range(100) g ON g.range < s.n
 )
 SELECT processor, country, normal, k, ak,
        CASE WHEN digits = 0 THEN prefix || (SELECT name FROM aws_names w WHERE w.country = a.country AND w.k = a.k)
             ELSE prefix || CAST(CAST(10 ** (digits - 1) AS BIGINT) * 2
-                                + (k + 1) * (CAST(10 ** (digits - 1) AS BIGINT) // 120)
+                                + kp * (CAST(10 ** (digits - 1) AS BIGINT) // 120)
                                 + rint(ak, 'a.id', CAST(10 ** (digits - 1) AS BIGINT) // 120) AS VARCHAR) END AS actor_id,
        (SELECT list(p ORDER BY j) FROM ip_prefixes ip WHERE ip.country = a.country) AS prefixes
 FROM a;
@@ -793,7 +795,7 @@ FROM o_all;
 
 _NUMBERED_AFTER = """
 CREATE TEMP TABLE uploads_out AS
-SELECT 'UP' || printf('%09d', row_number() OVER (ORDER BY uploaded_at, uk, customer_id)) AS upload_id, * FROM u_final;
+SELECT 'UP' || printf('%09d', row_number() OVER (ORDER BY uploaded_at, uk, customer_id, order_id)) AS upload_id, * FROM u_final;
 CREATE TEMP TABLE sends_out AS
 SELECT 'SN' || printf('%09d', row_number() OVER (ORDER BY sent_at, sk, customer_id)) AS send_id, * FROM s_final;
 CREATE TEMP TABLE requests_out AS
@@ -948,7 +950,9 @@ def generate(out: Path, customers: int = DEFAULT_CUSTOMERS, events: int = DEFAUL
     out.mkdir(parents=True, exist_ok=True)
     variables = _variables(customers, events, end, seed)
     months = _months(variables["acc_start"].date(), end)
-    scratch = Path(tempfile.mkdtemp(prefix="gdpr-sample-"))
+    scratch = Path(tempfile.mkdtemp(prefix="gdpr-sample-"))  # DuckDB spill files, CSV chunks
+    # written beside the target and moved into place at the end: an interrupted run leaves out/ as it was
+    stage = Path(tempfile.mkdtemp(prefix=".sample-", dir=out))
     con = _connect(scratch, variables)
     bar = _progress(show=progress, total=len(_BUILD) + 1 + len(months), desc="sample", unit="step")
     counts: dict[str, int] = {}
@@ -956,13 +960,15 @@ def generate(out: Path, customers: int = DEFAULT_CUSTOMERS, events: int = DEFAUL
         for label, statements in _BUILD:
             bar.set_postfix_str(label)
             for statement in statements:
-                statement(con) if callable(statement) else con.execute(statement)
+                if callable(statement):
+                    statement(con)
+                else:
+                    con.execute(statement)
             bar.update()
 
         bar.set_postfix_str("writing")
-        _clear(out)
         for table, (source, key) in _OUTPUT.items():
-            _copy(con, f"SELECT {_select(table, fmt)} FROM {source} ORDER BY {key}", out / f"{table}.{fmt}", fmt)
+            _copy(con, f"SELECT {_select(table, fmt)} FROM {source} ORDER BY {key}", stage / f"{table}.{fmt}", fmt)
             counts[table] = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
         _access_setup(con)
         bar.update()
@@ -970,7 +976,7 @@ def generate(out: Path, customers: int = DEFAULT_CUSTOMERS, events: int = DEFAUL
         # the access log, one month at a time
         query = _access_month_query(fmt)
         if fmt == "csv":
-            target = out / "access_log.csv"
+            target = stage / "access_log.csv"
             with open(target, "wb") as sink:
                 sink.write((",".join(TABLES["access_log"].column_names) + "\n").encode())
                 for month in months:
@@ -986,14 +992,19 @@ def generate(out: Path, customers: int = DEFAULT_CUSTOMERS, events: int = DEFAUL
             for month in months:
                 bar.set_postfix_str(f"access_log {month}")
                 _access_month(con, month)
-                folder = out / "access_log" / f"month={month}"
+                folder = stage / "access_log" / f"month={month}"
                 folder.mkdir(parents=True, exist_ok=True)
                 _copy(con, query, folder / "data_0.parquet", fmt)
                 bar.update()
         counts["access_log"] = int(con.execute(
             "SELECT coalesce(max(hi), 0) - coalesce(min(lo), 0) FROM acc_days").fetchone()[0])
+        con.close()
+        _clear(out)
+        for entry in sorted(stage.iterdir()):
+            entry.rename(out / entry.name)
     finally:
         bar.close()
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
     return {t: counts[t] for t in TABLES}
