@@ -9,6 +9,7 @@ those exist (conftest's `sample_report`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import html
 import json
 import re
@@ -189,7 +190,7 @@ def test_manifest_hashes_match_every_file(fixture_report, tiny_db):
     assert names == on_disk - {"manifest.json"}
     assert "notebooks/report_ok.ipynb" in names and "index.html" in names
     for o in m["outputs"]:
-        assert o["sha256"] == manifest.sha256_file(fixture_report / o["name"])
+        assert o["sha256"] == hashlib.sha256((fixture_report / o["name"]).read_bytes()).hexdigest()
         assert o["bytes"] == (fixture_report / o["name"]).stat().st_size
     assert m["month"] == "2026-10" and m["period_start"] == "2026-10-01T00:00:00Z" and m["as_of"] == "2026-11-01T00:00:00Z"
     assert m["parameters"] == {"retention_years": 3, "bulk_export_threshold": 1000}

@@ -7,7 +7,6 @@ start and end times (UTC, ISO 8601), and how long each step took.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from datetime import datetime, timezone
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .load import sha256_file
 
 MANIFEST_FILE = "manifest.json"
 LIBRARIES = ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel",
@@ -28,14 +28,6 @@ def utc_now() -> datetime:
 
 def iso(ts: datetime) -> str:
     return ts.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def versions() -> dict[str, str]:
