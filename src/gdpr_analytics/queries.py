@@ -90,7 +90,3 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFram
     query = get(name)
     return con.execute(query.sql, bind(query, params)).df()
 
-
-def rows(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple]:
-    query = get(name)
-    return con.execute(query.sql, bind(query, params)).fetchall()
