@@ -358,6 +358,21 @@ def test_other_end_date(tmp_path):
                 assert latest is None or latest < limit, f"{table.name}.{col.name} = {latest}"
 
 
+def test_months_sets_how_many_access_log_partitions_end_at_end(tmp_path):
+    # --months 3 ending 2024-03-10: January, February (a leap year's 29 days) and March up to the 10th
+    sample.generate(tmp_path, fmt="parquet", months=3, end=date(2024, 3, 10), progress=False, **SMALL)
+    parts = sorted(p.name for p in (tmp_path / "access_log").iterdir())
+    assert parts == ["month=2024-01", "month=2024-02", "month=2024-03"]
+    c = duckdb.connect()
+    c.execute("SET TimeZone = 'UTC'")
+    first, last, n = c.execute("SELECT min(occurred_at), max(occurred_at), count(*) FROM read_parquet(?)",
+                               [str(tmp_path / "access_log" / "*" / "*.parquet")]).fetchone()
+    assert first >= datetime(2024, 1, 1) and last < datetime(2024, 3, 11) and n == SMALL["events"]
+    feb = c.execute("SELECT count(DISTINCT occurred_at::DATE) FROM read_parquet(?)",
+                    [str(tmp_path / "access_log" / "month=2024-02" / "*.parquet")]).fetchone()[0]
+    assert feb == 29
+
+
 def test_regenerating_replaces_the_other_format(tmp_path):
     sample.generate(tmp_path, fmt="parquet", progress=False, **SMALL)
     sample.generate(tmp_path, progress=False, **SMALL)
@@ -375,7 +390,7 @@ def test_a_failed_run_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs", [{"fmt": "xlsx"}, {"customers": 0}, {"events": -1}, {"seed": -3},
-                                    {"customers": True}])
+                                    {"customers": True}, {"months": 0}, {"months": 121}])
 def test_bad_arguments_are_usage_errors(tmp_path, kwargs):
     with pytest.raises(UsageError):
         sample.generate(tmp_path, progress=False, **kwargs)

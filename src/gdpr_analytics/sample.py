@@ -858,7 +858,7 @@ def _add_months(d: date, n: int) -> date:
     return date(y, m + 1, 1)
 
 
-def _variables(customers: int, events: int, end: date, seed: int) -> dict[str, object]:
+def _variables(customers: int, events: int, end: date, seed: int, months: int = ACCESS_MONTHS) -> dict[str, object]:
     end_ts = datetime.combine(end + timedelta(days=1), datetime.min.time())  # exclusive
     month_start = date(end.year, end.month, 1)
     t0 = end_ts.replace(year=end_ts.year - HISTORY_YEARS, day=min(end_ts.day, 28) if end_ts.month == 2 else end_ts.day)
@@ -866,7 +866,7 @@ def _variables(customers: int, events: int, end: date, seed: int) -> dict[str, o
     return {
         "seed": seed, "n_customers": customers, "n_events": events, "end_ts": end_ts, "t0": t0,
         "month_start": datetime.combine(month_start, datetime.min.time()),
-        "acc_start": start(ACCESS_MONTHS), "mkt_start": start(MARKETING_MONTHS), "dsr_start": start(MARKETING_MONTHS),
+        "acc_start": start(months), "mkt_start": start(MARKETING_MONTHS), "dsr_start": start(MARKETING_MONTHS),
     }
 
 
@@ -930,9 +930,10 @@ def _access_month_query(fmt: str) -> str:
 
 
 def generate(out: Path, customers: int = DEFAULT_CUSTOMERS, events: int = DEFAULT_EVENTS, end: date = DEFAULT_END,
-             seed: int = DEFAULT_SEED, fmt: str = "csv", progress: bool | None = None) -> dict[str, int]:
+             seed: int = DEFAULT_SEED, fmt: str = "csv", progress: bool | None = None,
+             months: int = ACCESS_MONTHS) -> dict[str, int]:
     """Write customers, orders, uploads, access_log, marketing_sends, dsr_requests into out/ (csv or parquet);
-    return rows per table."""
+    return rows per table. `months`: calendar months of access log, ending with the month of `end`."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be csv or parquet, got {fmt!r}")
     if isinstance(customers, bool) or not isinstance(customers, int) or customers < 1:
@@ -941,6 +942,8 @@ def generate(out: Path, customers: int = DEFAULT_CUSTOMERS, events: int = DEFAUL
         raise UsageError(f"--events must be a whole number >= 0, got {events!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise UsageError(f"--seed must be a whole number >= 0, got {seed!r}")
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 120:
+        raise UsageError(f"--months must be a whole number from 1 to 120, got {months!r}")
     if isinstance(end, datetime):
         end = end.date()
     if not isinstance(end, date) or not 1990 <= end.year <= 9000:
@@ -948,7 +951,7 @@ def generate(out: Path, customers: int = DEFAULT_CUSTOMERS, events: int = DEFAUL
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    variables = _variables(customers, events, end, seed)
+    variables = _variables(customers, events, end, seed, months)
     months = _months(variables["acc_start"].date(), end)
     scratch = Path(tempfile.mkdtemp(prefix="gdpr-sample-"))  # DuckDB spill files, CSV chunks
     # written beside the target and moved into place at the end: an interrupted run leaves out/ as it was
