@@ -50,11 +50,11 @@ def con(tmp_path_factory):
 @pytest.mark.parametrize("name", ALL)
 def test_every_query_prepares_on_the_schema(con, name):
     q = queries.get(name)
-    con.execute("PREPARE q AS " + q.sql.strip().rstrip(";"))
-    con.execute("DEALLOCATE q")
+    con.con.execute("PREPARE q AS " + q.sql.strip().rstrip(";"))
+    con.con.execute("DEALLOCATE q")
     bound = query_parameters(Month.parse("2026-10"), Parameters())
     if set(q.params) <= set(bound):  # the rule queries and month statistics also run on the empty schema
-        con.execute(q.sql, queries.bind(q, bound)).fetchall()
+        con.con.execute(q.sql, queries.bind(q, bound)).fetchall()
 
 
 def test_values_are_bound_not_formatted(tmp_path):

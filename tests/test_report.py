@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from gdpr_analytics import html_export, manifest, report, status
+from gdpr_analytics.engine import Engine
 from gdpr_analytics.errors import GdprAnalyticsError, UsageError
 from gdpr_analytics.month import Month
 from gdpr_analytics.parameters import Parameters
@@ -397,17 +398,31 @@ def test_every_value_in_index_is_escaped(tiny_db, tmp_path):
     assert json.loads((folder / "manifest.json").read_text())["policy"]["version"] == "<script>window.__pwned=1</script>"
 
 
+class _MemoryEngine(Engine):
+    """An in-memory DuckDB behind the engine seam: only query() is needed here."""
+
+    def __init__(self):
+        self.con = duckdb.connect()
+
+    def query(self, sql, params=None):
+        return self.con.execute(sql, params or {}).df()
+
+    def close(self):
+        self.con.close()
+
+
 def test_latest_complete_month():
-    con = duckdb.connect()
+    engine = _MemoryEngine()
+    con = engine.con
     con.execute("CREATE TABLE access_log(occurred_at TIMESTAMP)")
     with pytest.raises(UsageError):
-        report.latest_complete_month(con)
+        report.latest_complete_month(engine)
     for latest, expected in (("2026-10-31 23:59:59", "2026-10"), ("2026-10-30 12:00:00", "2026-09"),
                              ("2026-11-01 00:00:00", "2026-10"), ("2026-12-31 00:00:00", "2026-12"),
                              ("2027-01-01 08:00:00", "2026-12"), ("2026-03-01 00:00:00", "2026-02")):
         con.execute("DELETE FROM access_log")
         con.execute("INSERT INTO access_log VALUES (?)", [latest])
-        assert str(report.latest_complete_month(con)) == expected, latest
+        assert str(report.latest_complete_month(engine)) == expected, latest
     con.close()
 
 

@@ -159,7 +159,7 @@ PARAMS = {
 
 
 def run(con, name, **overrides):
-    return queries.run(con, name, **{**PARAMS, **overrides})
+    return con.run(name, **{**PARAMS, **overrides})
 
 
 def records(df, *cols):

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--customers", type=_positive, help="number of customers (default 2000)")
     p.add_argument("--events", type=_positive, help="number of access events")
+    p.add_argument("--months", type=_positive, help="calendar months of access log, ending with the month of "
+                   "--end (default 13)")
     p.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default 2026-10-31)")
     p.add_argument("--seed", type=int, help="random seed (default 42)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
@@ -101,7 +103,7 @@ def _params(args: argparse.Namespace) -> Parameters:
 def cmd_sample(args: argparse.Namespace) -> None:
     from . import sample
 
-    given = {k: getattr(args, k) for k in ("customers", "events", "end", "seed") if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in ("customers", "events", "months", "end", "seed") if getattr(args, k) is not None}
     counts = sample.generate(args.out, fmt=args.format, **given)
     print(", ".join(f"{t}: {n}" for t, n in counts.items()), file=sys.stderr)
 
@@ -121,11 +123,8 @@ def cmd_findings(args: argparse.Namespace) -> None:
 
     month, params, policy = Month.parse(args.month), _params(args), load_policy(args.policy)
     with _database(args) as db:
-        con = connect(db, policy)
-        try:
-            result = evaluate(con, month, params)
-        finally:
-            con.close()
+        with connect(db, policy) as engine:
+            result = evaluate(engine, month, params)
     if args.format == "csv":
         write_findings_csv(result, sys.stdout)
         for item in result.not_assessed:
@@ -147,11 +146,8 @@ def cmd_report(args: argparse.Namespace) -> None:
         if month is None:
             from .db import connect
 
-            con = connect(db)
-            try:
-                month = report.latest_complete_month(con)
-            finally:
-                con.close()
+            with connect(db) as engine:
+                month = report.latest_complete_month(engine)
         folder = report.run_report(db=db, source=None, month=month, out=args.out, params=params,
                                    policy_path=args.policy)
     print(f"report written: {folder}", file=sys.stderr)

@@ -22,12 +22,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
-import duckdb
 import pandas as pd
 from IPython.display import HTML, display
 
 from . import __version__, charts, db, observed, queries, ropa, rules, stats
 from .contract import PERSONAL_COLUMNS, TABLES
+from .engine import Engine
 from .month import Month
 from .parameters import Parameters
 from .policy import Policy, load_policy
@@ -113,12 +113,12 @@ def not_assessed(reason: str) -> HTML:
 
 @dataclass
 class Page:
-    """One notebook run: the month, parameters, policy and a read-only connection to the database."""
+    """One notebook run: the month, parameters, policy and the engine on the database (read-only)."""
 
     month: Month
     params: Parameters
     policy: Policy
-    con: duckdb.DuckDBPyConnection
+    engine: Engine
     db_path: Path
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     used: list[str] = field(default_factory=list)  # the named queries this page ran, in order
@@ -129,7 +129,7 @@ class Page:
     # -- data ------------------------------------------------------------------------------------------
     @cached_property
     def present(self) -> set[str]:
-        return db.present_tables(self.con)
+        return self.engine.present_tables()
 
     @property
     def query_params(self) -> dict[str, Any]:
@@ -144,23 +144,23 @@ class Page:
 
     @cached_property
     def findings(self) -> rules.Findings:
-        return rules.evaluate(self.con, self.month, self.params)
+        return rules.evaluate(self.engine, self.month, self.params)
 
     @cached_property
     def observation(self) -> observed.Observation:
         self._use(*observed.QUERIES)
-        return observed.observe(self.con, self.policy, self.month)
+        return observed.observe(self.engine, self.policy, self.month)
 
     @cached_property
     def record(self) -> pd.DataFrame:
-        return ropa.build(self.con, self.policy, self.month, self.observation)
+        return ropa.build(self.engine, self.policy, self.month, self.observation)
 
     def absent(self, tables: list[str]) -> list[str]:
         return [t for t in tables if t in TABLES and t not in self.present]
 
     def query(self, name: str, **overrides: Any) -> pd.DataFrame:
         self._use(name)
-        return queries.run(self.con, name, **{**self.query_params, **overrides})
+        return self.engine.run(name, **{**self.query_params, **overrides})
 
     def _query_or_reason(self, name: str, overrides: dict) -> tuple[pd.DataFrame | None, list[HTML]]:
         q = queries.get(name)
@@ -179,7 +179,7 @@ class Page:
     # -- what the cells show ---------------------------------------------------------------------------
     def header(self) -> None:
         """The first output of every page: what was run, on what, with what, and when."""
-        info = db.load_info(self.con)
+        info = self.engine.load_info()
         p = self.policy
         rows = [
             ("Reporting month", f"{self.month.label} (from {_iso(self.month.period_start)} to "
@@ -197,7 +197,7 @@ class Page:
         ]
         body = "".join(f'<tr><th style="text-align:left">{_e(k)}</th><td style="text-align:left">{_e(v)}</td></tr>'
                        for k, v in rows)
-        inputs = pd.DataFrame(db.inputs(self.con), columns=["table", "file", "rows", "sha256"])
+        inputs = pd.DataFrame(self.engine.inputs(), columns=["table", "file", "rows", "sha256"])
         display(HTML(
             _STYLE
             + f'<table class="ga-table">{body}</table>'
@@ -357,7 +357,7 @@ class Page:
     def cross_border(self) -> None:
         """cross_border.csv of the month (stats.cross_border)."""
         self._use("cross_border/summary")
-        self.show(stats.cross_border(self.con, self.month), max_rows=500,
+        self.show(stats.cross_border(self.engine, self.month), max_rows=500,
                   empty=f"No access events in {self.month.label}.")
 
 
@@ -369,6 +369,5 @@ def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = 
     params = Parameters(retention_years=retention_years, bulk_export_threshold=bulk_export_threshold)
     policy = load_policy(policy_path)
     path = Path(db_path).expanduser().resolve()
-    con = db.connect(path, policy)
-    return Page(month=m, params=params, policy=policy, con=con, db_path=path)
+    return Page(month=m, params=params, policy=policy, engine=db.connect(path, policy), db_path=path)
 

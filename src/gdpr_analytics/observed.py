@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
 import pandas as pd
 
-from . import queries
 from .contract import CUSTOMERS
-from .db import present_tables
+from .engine import Engine
 from .month import Month
 from .policy import Policy
 
@@ -65,27 +63,27 @@ def subject_account_types(policy: Policy, subject_keys: list[str]) -> list[str]:
 
 # -- the observations -------------------------------------------------------------------------------
 
-def subjects_held(con: duckdb.DuckDBPyConnection, month: Month) -> pd.DataFrame:
+def subjects_held(engine: Engine, month: Month) -> pd.DataFrame:
     """Customers held at as_of by account type; every account type of the contract, 0 where none."""
-    df = queries.run(con, "ropa/subjects_held", as_of=month.as_of)
+    df = engine.run("ropa/subjects_held", as_of=month.as_of)
     types = pd.DataFrame({"account_type": list(CUSTOMERS.column("account_type").allowed)})
     out = types.merge(df, on="account_type", how="left").fillna({"customers_held": 0})
     out["customers_held"] = out["customers_held"].astype("int64")
     return out
 
 
-def uploads_held(con: duckdb.DuckDBPyConnection, month: Month) -> pd.DataFrame | None:
+def uploads_held(engine: Engine, month: Month) -> pd.DataFrame | None:
     """Uploads held at as_of by kind; None when the source had no uploads table (not assessed)."""
-    if "uploads" not in present_tables(con):
+    if "uploads" not in engine.present_tables():
         return None
-    return queries.run(con, "ropa/uploads_held", as_of=month.as_of)
+    return engine.run("ropa/uploads_held", as_of=month.as_of)
 
 
-def field_fill(con: duckdb.DuckDBPyConnection, policy: Policy, month: Month) -> pd.DataFrame:
+def field_fill(engine: Engine, policy: Policy, month: Month) -> pd.DataFrame:
     """For each personal-data column of customers and each account type: customers held, how many
     have the column filled, the fill rate, the declared category it belongs to, whether the policy
     declares it for that account type, and whether the policy calls it optional."""
-    df = queries.run(con, "ropa/field_fill", as_of=month.as_of)
+    df = engine.run("ropa/field_fill", as_of=month.as_of)
     rows = []
     for r in df.itertuples(index=False):
         cat = category_of_column(policy, "customers", r.column_name)
@@ -111,14 +109,14 @@ def field_fill(con: duckdb.DuckDBPyConnection, policy: Policy, month: Month) -> 
     return out.reset_index(drop=True)
 
 
-def processors_seen(con: duckdb.DuckDBPyConnection, month: Month) -> pd.DataFrame:
+def processors_seen(engine: Engine, month: Month) -> pd.DataFrame:
     """Processor × country of the month's access events, with whether the policy declares each."""
-    return queries.run(con, "ropa/processors_seen", period_start=month.period_start, as_of=month.as_of)
+    return engine.run("ropa/processors_seen", period_start=month.period_start, as_of=month.as_of)
 
 
-def extra_columns(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def extra_columns(engine: Engine) -> pd.DataFrame:
     """Columns outside the contract that the source held (recorded by the loader, not loaded)."""
-    return queries.run(con, "ropa/extra_columns")
+    return engine.run("ropa/extra_columns")
 
 
 @dataclass
@@ -135,23 +133,23 @@ class Observation:
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GAP_COLUMNS))
 
 
-def observe(con: duckdb.DuckDBPyConnection, policy: Policy, month: Month) -> Observation:
+def observe(engine: Engine, policy: Policy, month: Month) -> Observation:
     obs = Observation(
         month=month,
-        present=present_tables(con),
-        subjects=subjects_held(con, month),
-        uploads=uploads_held(con, month),
-        fill=field_fill(con, policy, month),
-        seen=processors_seen(con, month),
-        extras=extra_columns(con),
+        present=engine.present_tables(),
+        subjects=subjects_held(engine, month),
+        uploads=uploads_held(engine, month),
+        fill=field_fill(engine, policy, month),
+        seen=processors_seen(engine, month),
+        extras=extra_columns(engine),
     )
     obs.gaps = find_gaps(obs, policy)
     return obs
 
 
-def gaps(con: duckdb.DuckDBPyConnection, policy: Policy, month: Month) -> pd.DataFrame:
+def gaps(engine: Engine, policy: Policy, month: Month) -> pd.DataFrame:
     """The gaps between what the policy declares and what the month's data shows."""
-    return observe(con, policy, month).gaps
+    return observe(engine, policy, month).gaps
 
 
 def find_gaps(obs: Observation, policy: Policy) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The declared policy (policies/mystamp.yml): load, validate, and expose it to SQL as temp tables."""
+"""The declared policy (policies/mystamp.yml): load, validate, and give the rows of the tables the rules read."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from .assets import default_policy_path
@@ -58,6 +57,17 @@ class Policy:
                 actions = ACTIONS if "*" in entry["actions"] else entry["actions"]
                 out.extend((p["key"], r, a) for r in resources for a in actions)
         return out
+
+    def policy_tables(self) -> dict[str, list[tuple]]:
+        """The rows of the tables the rule queries read (see engine.POLICY_TABLES):
+        policy_processor(processor, role), policy_processor_country(processor, country),
+        policy_processor_scope(processor, resource, action), policy_eea(country)."""
+        return {
+            "policy_processor": [(p["key"], p["role"]) for p in self.data["processors"]],
+            "policy_processor_country": self.processor_countries(),
+            "policy_processor_scope": self.processor_scope(),
+            "policy_eea": [(c,) for c in self.eea],
+        }
 
     def category(self, key: str) -> dict[str, Any]:
         for c in self.data["data_categories"]:
@@ -172,18 +182,3 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(f"policy {path}: not valid YAML: {str(exc).splitlines()[0]}") from None
     validate(path, data)
     return Policy(path=path.resolve(), sha256=hashlib.sha256(raw).hexdigest(), data=data)
-
-
-def register(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    """Create the policy's temp tables, which the rule queries read:
-    policy_processor(processor, role), policy_processor_country(processor, country),
-    policy_processor_scope(processor, resource, action), policy_eea(country)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE policy_processor(processor VARCHAR, role VARCHAR)")
-    con.executemany("INSERT INTO policy_processor VALUES (?, ?)",
-                    [(p["key"], p["role"]) for p in policy.data["processors"]])
-    con.execute("CREATE OR REPLACE TEMP TABLE policy_processor_country(processor VARCHAR, country VARCHAR)")
-    con.executemany("INSERT INTO policy_processor_country VALUES (?, ?)", policy.processor_countries())
-    con.execute("CREATE OR REPLACE TEMP TABLE policy_processor_scope(processor VARCHAR, resource VARCHAR, action VARCHAR)")
-    con.executemany("INSERT INTO policy_processor_scope VALUES (?, ?, ?)", policy.processor_scope())
-    con.execute("CREATE OR REPLACE TEMP TABLE policy_eea(country VARCHAR)")
-    con.executemany("INSERT INTO policy_eea VALUES (?)", [(c,) for c in policy.eea])

@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import duckdb
+import pandas as pd
 
 from . import db as dbmod
 from . import html_export, index_page, manifest
 from . import status as statusmod
 from .assets import asset_dir
+from .engine import Engine
 from .errors import GdprAnalyticsError, UsageError
 from .month import Month
 from .output import write_csv
@@ -66,13 +68,13 @@ def default_notebooks() -> list[Path]:
     return found
 
 
-def latest_complete_month(con: duckdb.DuckDBPyConnection) -> Month:
+def latest_complete_month(engine: Engine) -> Month:
     """The last month whose as_of is on or before the day after the latest access event:
     a month is complete once the access log reaches its last day."""
-    latest = con.execute("SELECT max(occurred_at) FROM access_log").fetchone()[0]
-    if latest is None:
+    latest = engine.query("SELECT max(occurred_at) AS latest FROM access_log")["latest"].iloc[0]
+    if pd.isna(latest):
         raise UsageError("the access log is empty: there is no complete month; pass --month YYYY-MM")
-    day_after = latest.date() + timedelta(days=1)
+    day_after = pd.Timestamp(latest).date() + timedelta(days=1)
     return Month(day_after.year, day_after.month).previous()
 
 
@@ -222,24 +224,24 @@ def _build(staging: Path, *, out: Path, db_path: Path, source, month: Month, par
 
     # 1. tables
     step("evaluating rules and statistics")
-    con = dbmod.connect(db_path, policy)
+    engine = dbmod.connect(db_path, policy)
     try:
         try:
-            result = rules.evaluate(con, month, params)
+            result = rules.evaluate(engine, month, params)
             write_csv(result.findings, staging / statusmod.FINDINGS_FILE)
             not_assessed = [dict(r) for r in result.not_assessed]
             status = statusmod.compare(result.findings, month, out, [r["rule_id"] for r in not_assessed])
             write_csv(status.table, staging / statusmod.STATUS_FILE)
-            cross = stats.cross_border(con, month)
+            cross = stats.cross_border(engine, month)
             write_csv(cross, staging / "cross_border.csv")
-            write_csv(ropa.build(con, policy, month), staging / "ropa.csv")
-            ropa.write_xlsx(con, policy, month, staging / "ropa.xlsx")
-            inputs = dbmod.inputs(con)
-            info = dbmod.load_info(con)
+            write_csv(ropa.build(engine, policy, month), staging / "ropa.csv")
+            ropa.write_xlsx(engine, policy, month, staging / "ropa.xlsx")
+            inputs = engine.inputs()
+            info = engine.load_info()
         except (duckdb.Error, KeyError, ValueError, OSError) as exc:
             raise GdprAnalyticsError(f"tables: {type(exc).__name__}: {_first_line(exc)}") from exc
     finally:
-        con.close()
+        engine.close()
 
     # 2-3. notebooks, then auditor pages
     generated = manifest.iso(manifest.utc_now())

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from . import observed
+from .engine import Engine
 from .month import Month
 from .output import atomic_write, neutralise
 from .output import write_csv as _write_csv
@@ -149,10 +149,10 @@ def _purposes(activity: dict) -> str:
     return text
 
 
-def build(con: duckdb.DuckDBPyConnection, policy: Policy, month: Month,
+def build(engine: Engine, policy: Policy, month: Month,
           observation: observed.Observation | None = None) -> pd.DataFrame:
     """One row per processing activity: the declared record and what the month's data shows."""
-    obs = observation or observed.observe(con, policy, month)
+    obs = observation or observed.observe(engine, policy, month)
     transfers, safeguards = _transfers(policy)
     rows = []
     for a in policy.data["activities"]:
@@ -258,7 +258,7 @@ def _cell_text(value) -> str:
     return neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
-def write_xlsx(con: duckdb.DuckDBPyConnection, policy: Policy, month: Month, path: str | Path,
+def write_xlsx(engine: Engine, policy: Policy, month: Month, path: str | Path,
                record: pd.DataFrame | None = None) -> None:
     """ropa.xlsx: one sheet per role of bpost, written with openpyxl via a temporary file and a rename.
 
@@ -282,7 +282,7 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, policy: Policy, month: Month, pat
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    df = record if record is not None else build(con, policy, month)
+    df = record if record is not None else build(engine, policy, month)
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.title = _cell_text(f"Record of processing activities — {policy.data['policy']['title']}")

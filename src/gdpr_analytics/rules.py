@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import duckdb
 import pandas as pd
 
 from . import queries
-from .db import present_tables
+from .engine import Engine
 from .month import Month
 from .parameters import Parameters
 
@@ -85,9 +84,9 @@ def query_parameters(month: Month, params: Parameters) -> dict:
     return {"period_start": month.period_start, "as_of": month.as_of, **params.as_dict()}
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, month: Month, params: Parameters | None = None) -> Findings:
+def evaluate(engine: Engine, month: Month, params: Parameters | None = None) -> Findings:
     params = params or Parameters()
-    present = present_tables(con)
+    present = engine.present_tables()
     bound = query_parameters(month, params)
     frames, not_assessed = [], []
     for r in CATALOGUE:
@@ -96,7 +95,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, month: Month, params: Parameters | 
             not_assessed.append({"rule_id": r.rule_id,
                                  "reason": f"table {', '.join(absent)} absent from the source"})
             continue
-        df = queries.run(con, r.query, **bound)
+        df = engine.run(r.query, **bound)
         df.insert(0, "rule_id", r.rule_id)
         df.insert(1, "severity", r.severity)
         df.insert(2, "subject_type", r.subject_type)

@@ -1,0 +1,119 @@
+"""The engine seam: everything the analysis asks of a database, in one small class.
+
+Rules, statistics, the ROPA's observations, the month results and the notebooks talk to an `Engine`,
+never to a driver: which tables the source held, run a named query of queries/ with its parameters
+bound, register the policy as tables the queries read, and the loader's bookkeeping. `DuckDBEngine`
+(the default, one machine) opens a database written by `gdpr-analytics load`, read-only, in UTC,
+within the memory, thread and spill settings of `resources`.
+
+What is common to every engine lives here; an engine class implements only `query`, `run`,
+`_create_table` and `close`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from . import queries, resources
+from .errors import UsageError
+
+#: (table, columns with types) of the policy tables the rule queries read; rows come from
+#: `policy.policy_tables`.
+POLICY_TABLES = {
+    "policy_processor": (("processor", "VARCHAR"), ("role", "VARCHAR")),
+    "policy_processor_country": (("processor", "VARCHAR"), ("country", "VARCHAR")),
+    "policy_processor_scope": (("processor", "VARCHAR"), ("resource", "VARCHAR"), ("action", "VARCHAR")),
+    "policy_eea": (("country", "VARCHAR"),),
+}
+
+
+class Engine:
+    """What the analysis needs from an engine. Subclasses implement the four methods at the end."""
+
+    name = "engine"
+
+    # -- the loader's bookkeeping (SQL every engine runs the same) -------------------------------
+    def present_tables(self) -> set[str]:
+        df = self.query("SELECT table_name FROM _load_tables WHERE present")
+        return set(df["table_name"].tolist())
+
+    def table_rows(self) -> dict[str, int]:
+        df = self.query("SELECT table_name, rows FROM _load_tables")
+        return {t: int(n) for t, n in zip(df["table_name"], df["rows"])}
+
+    def load_info(self) -> dict[str, str]:
+        df = self.query("SELECT key, value FROM _load_info")
+        return dict(zip(df["key"], df["value"]))
+
+    def inputs(self) -> list[dict]:
+        df = self.query("SELECT table_name, file, rows, sha256 FROM _load_inputs ORDER BY table_name, file")
+        return [{"table": t, "file": f, "rows": int(r), "sha256": s}
+                for t, f, r, s in zip(df["table_name"], df["file"], df["rows"], df["sha256"])]
+
+    # -- the policy --------------------------------------------------------------------------------
+    def register_policy(self, policy) -> None:
+        """Create the policy tables (POLICY_TABLES) the rule queries read, from the policy's rows."""
+        rows = policy.policy_tables()
+        for table, columns in POLICY_TABLES.items():
+            self._create_table(table, columns, rows[table])
+
+    # -- what an engine implements -------------------------------------------------------------------
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run SQL text (the engine's dialect) with named parameters; fully fetched."""
+        raise NotImplementedError
+
+    def run(self, name: str, **params: Any) -> pd.DataFrame:
+        """Run the named query of queries/ with the parameters it declares bound by name."""
+        raise NotImplementedError
+
+    def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class DuckDBEngine(Engine):
+    """A database written by `gdpr-analytics load`, opened read-only (other processes may read at the
+    same time), TimeZone UTC, with the memory, thread and spill settings of `resources`."""
+
+    name = "duckdb"
+
+    def __init__(self, db_path: str | Path, policy=None):
+        import duckdb
+
+        self.db_path = Path(db_path)
+        if not self.db_path.is_file():
+            raise UsageError(f"database {self.db_path} does not exist: run `gdpr-analytics load` first")
+        try:
+            self.con = duckdb.connect(str(self.db_path), read_only=True, config=resources.current().config())
+        except duckdb.Error as exc:
+            raise UsageError(f"cannot open database {self.db_path}: {str(exc).splitlines()[0]}") from None
+        self.con.execute("SET TimeZone = 'UTC'")
+        if policy is not None:
+            self.register_policy(policy)
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or {}).df()
+
+    def run(self, name: str, **params: Any) -> pd.DataFrame:
+        return queries.run(self.con, name, **params)
+
+    def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
+        defs = ", ".join(f"{c} {t}" for c, t in columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name}({defs})")
+        if rows:
+            marks = ", ".join("?" for _ in columns)
+            self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+
+    def close(self) -> None:
+        self.con.close()
