@@ -80,7 +80,7 @@ def test_reads_csv_gz_parquet_and_partitioned_parquet(tmp_path):
                 f"TO '{(src / 'access_log').as_posix()}' (FORMAT parquet, PARTITION_BY (month))")
     (src / "access_log.csv").unlink()
     db = tmp_path / "x.duckdb"
-    assert load_to_file(src, db, show=False) == {"customers": 2, "orders": 1, "access_log": 1}
+    assert load_to_file(src, db, show=False).counts == {"customers": 2, "orders": 1, "access_log": 1}
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT ordered_at::VARCHAR FROM orders").fetchone() == ("2023-02-28 23:30:00",)
     assert con.execute("SELECT occurred_at::VARCHAR FROM access_log").fetchone() == ("2026-10-01 00:00:00",)
@@ -97,7 +97,7 @@ def test_records_columns_outside_the_contract(tmp_path):
     db = tmp_path / "x.duckdb"
     load_to_file(src, db, show=False)
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT * FROM _load_extra_columns").fetchall() == [("customers", "nickname", 1)]
+    assert con.execute("SELECT * FROM _load_extra_columns").fetchall() == [("customers", "customers.csv", "nickname", 1)]
 
 
 def test_rejects_missing_required_table(tmp_path, old_db):
@@ -178,7 +178,7 @@ def test_rejects_bad_boolean_and_country(tmp_path, old_db):
 def test_unknown_processor_and_country_are_data_not_errors(tmp_path):
     src = write_source(tmp_path / "s", **{**GOOD, "access_log": [
         {"occurred_at": "2026-10-01T00:00:00", "processor": "<script>x</script>", "source_country": "KP"}]})
-    assert load_to_file(src, tmp_path / "x.duckdb", show=False)["access_log"] == 1
+    assert load_to_file(src, tmp_path / "x.duckdb", show=False).counts["access_log"] == 1
 
 
 def test_rejects_unreadable_csv_naming_the_file(tmp_path, old_db):

@@ -64,9 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default 42)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
 
-    p = sub.add_parser("load", help="validate a source folder and load it into a DuckDB database")
+    p = sub.add_parser("load", help="validate a source folder and load it into a DuckDB database "
+                                    "(incrementally: only new or changed files are read)")
     p.add_argument("--source", type=Path, required=True)
     p.add_argument("--db", type=Path, required=True)
+    p.add_argument("--full", action="store_true", help="rebuild the database from every file of the source")
 
     p = sub.add_parser("findings", help="print the findings of one month (CSV or JSON) to stdout")
     _add_input(p)
@@ -111,8 +113,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
 def cmd_load(args: argparse.Namespace) -> None:
     from .load import load_to_file
 
-    counts = load_to_file(args.source, args.db)
-    print(f"loaded {args.db}: " + ", ".join(f"{t} {n}" for t, n in counts.items()), file=sys.stderr)
+    result = load_to_file(args.source, args.db, full=args.full)
+    print(f"loaded {args.db}: {result.summary()}", file=sys.stderr)
 
 
 def cmd_findings(args: argparse.Namespace) -> None:

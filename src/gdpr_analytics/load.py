@@ -1,343 +1,364 @@
-"""Load a source folder (SPEC §3) into a typed DuckDB database, enforcing the data contract.
+"""Load a source folder (SPEC §3) into a typed DuckDB database, incrementally (SPEC §8).
 
-The database is built in a temporary file beside the target and moved into place only when every
-table has loaded and passed every check, so a failed load leaves the previous database as it was.
+The database records every input file it was built from (`_load_inputs`: table, path, size, SHA-256,
+rows). Loading into an existing database re-reads only what is new or changed:
+- a snapshot table (customers, orders, uploads, marketing_sends, dsr_requests) is rebuilt whole when
+  any of its files changed, and so is every table whose references point to a rebuilt one (orders,
+  uploads and marketing_sends refer to customers), so every reference is checked again;
+- the access log is held one table per input file (`_access_log_part_<id>`, the id derived from the
+  file's path) behind the view `access_log`: a new file adds a part, a removed file drops its part, a
+  changed file does both; a key may not repeat across parts;
+- the monthly roll-ups (`rollups`) are recomputed for exactly the months the added and dropped parts touch.
+A full load (`--full`, no database yet, or a database of another layout) runs the same steps from an
+empty database, so both end with the same tables and rows.
+
+The work happens on a copy of the database (or a new file) beside the target, which replaces the
+target by a rename only when every step succeeded: a failed or killed load leaves the database as it
+was, and a process reading the old database (a report, a notebook) keeps reading it undisturbed.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
 
 import duckdb
 
-from . import __version__
-from .contract import TABLES, Column, Table
-from .errors import DataError
+from . import __version__, resources, rollups
+from .checks import Checker, q, typed, typed_select
+from .contract import TABLES, Table
+from .errors import DataError, GdprAnalyticsError
 from .progress import progress
+from .source import PARTITIONED, Entry, InputFile, discover, fingerprint, input_files, units
 
-EXAMPLES = 5  # offending rows quoted in an error message
-_HIVE = re.compile(r"^([^=/]+)=[^/]*$")
-_COUNTRY = "^[A-Za-z]{2}$"
+#: The layout of the database this loader writes; a database of another layout is rebuilt whole.
+LAYOUT = "2"
+PART_PREFIX = "_access_log_part_"
+INPUT_COLUMNS = ("table_name", "file", "size", "sha256", "rows", "part", "min_key", "max_key",
+                 "min_time", "max_time")
 
 
 @dataclass
-class Entry:
-    """One table's input: a CSV file (plain or gzip), a Parquet file, or a folder of Parquet files."""
+class LoadResult:
+    """What a load did: rows per table, how (full, incremental, up to date), and what changed."""
 
-    table: Table
-    kind: str  # "csv" or "parquet"
-    path: Path  # the file, or the folder
-    files: list[Path] = field(default_factory=list)
-    hive_keys: set[str] = field(default_factory=set)
+    counts: dict[str, int]
+    mode: str
+    read: list[str] = field(default_factory=list)  # snapshot entries read
+    added: list[str] = field(default_factory=list)  # access log files added
+    removed: list[str] = field(default_factory=list)  # access log files removed
+    reason: str = ""
+
+    def summary(self) -> str:
+        rows = ", ".join(f"{t} {n:,}" for t, n in self.counts.items())
+        if self.mode == "up to date":
+            return f"up to date, no file re-read ({rows})"
+        how = f"{self.mode} load" + (f" ({self.reason})" if self.reason else "")
+        done = []
+        if self.read:
+            done.append("read " + ", ".join(self.read))
+        if self.added or self.removed:
+            done.append(f"access log files: {len(self.added)} added, {len(self.removed)} removed")
+        return f"{how}: {'; '.join(done + [rows])}"
+
+
+@dataclass
+class _Recorded:
+    inputs: list[dict]
+    extras: list[tuple]
+    present: set[str]
+    data: str  # the data fingerprint of the database
+
+
+@dataclass
+class _Plan:
+    full: bool
+    reason: str = ""
+    rebuild: list[str] = field(default_factory=list)  # snapshot tables, in TABLES order
+    add: list[Entry] = field(default_factory=list)  # access log files to add, by path
+    drop: list[dict] = field(default_factory=list)  # recorded access log parts to drop
+    keep: list[dict] = field(default_factory=list)  # recorded inputs that stay as they are
 
     @property
-    def label(self) -> str:
-        return self.path.name + ("/" if self.path.is_dir() else "")
+    def nothing(self) -> bool:
+        return not (self.full or self.rebuild or self.add or self.drop)
 
 
-def discover(source: Path) -> dict[str, Entry]:
-    """The entry of every table present in source; an error for a missing required table."""
-    if not source.is_dir():
-        raise DataError(f"source {source} is not a folder")
-    found: dict[str, Entry] = {}
-    for table in TABLES.values():
-        candidates = []
-        for suffix, kind in ((".csv", "csv"), (".csv.gz", "csv"), (".parquet", "parquet")):
-            p = source / f"{table.name}{suffix}"
-            if p.is_file():
-                candidates.append(Entry(table, kind, p, [p]))
-        folder = source / table.name
-        if folder.is_dir():
-            files = sorted(f for f in folder.rglob("*.parquet") if f.is_file())
-            if not files:
-                raise DataError(f"source {source}: folder {table.name}/ holds no .parquet files")
-            keys = {m.group(1) for f in files for part in f.relative_to(folder).parts[:-1]
-                    if (m := _HIVE.match(part))}
-            candidates.append(Entry(table, "parquet", folder, files, keys))
-        if len(candidates) > 1:
-            names = ", ".join(c.label for c in candidates)
-            raise DataError(f"source {source}: table {table.name} is given more than once ({names}); keep one")
-        if candidates:
-            found[table.name] = candidates[0]
-        elif table.required:
-            raise DataError(
-                f"source {source}: required table {table.name} is missing (expected {table.name}.csv, "
-                f"{table.name}.csv.gz, {table.name}.parquet or a folder {table.name}/ of Parquet files)"
-            )
-    return found
+def part_name(file: str) -> str:
+    """The table holding one access log file: named after its path, so full and incremental agree."""
+    return PART_PREFIX + hashlib.sha256(file.encode("utf-8")).hexdigest()[:16]
 
 
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+def _read_recorded(db: Path) -> tuple[_Recorded | None, str]:
+    """The bookkeeping of an existing database, or (None, why it must be rebuilt whole)."""
+    if not db.exists():
+        return None, ""
+    try:
+        con = duckdb.connect(str(db), read_only=True, config=resources.current().config())
+    except duckdb.Error as exc:
+        raise GdprAnalyticsError(f"cannot open database {db}: {str(exc).splitlines()[0]}") from None
+    try:
+        info = dict(con.execute("SELECT key, value FROM _load_info").fetchall())
+        if info.get("layout") != LAYOUT:
+            return None, "the database has an older layout"
+        cols = ", ".join(INPUT_COLUMNS)
+        inputs = [dict(zip(INPUT_COLUMNS, r)) for r in con.execute(f"SELECT {cols} FROM _load_inputs").fetchall()]
+        extras = con.execute("SELECT table_name, file, column_name, non_null FROM _load_extra_columns").fetchall()
+        present = {r[0] for r in con.execute("SELECT table_name FROM _load_tables WHERE present").fetchall()}
+    except duckdb.Error:
+        return None, "the database lacks the loader's bookkeeping"
+    finally:
+        con.close()
+    return _Recorded(inputs, extras, present, info.get("data_sha256", "")), ""
 
 
-def _q(name: str) -> str:
-    """Quote an identifier (column names come from the contract or a file header)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _typed(col: Column) -> str:
-    """SQL turning the raw value into the contract's type; NULL where it does not convert."""
-    c = _q(col.name)
-    if col.type == "TIMESTAMP":
-        # No offset: UTC (the session time zone is UTC). An offset: converted to UTC.
-        return f"TRY_CAST(TRY_CAST({c} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    if col.type == "BOOLEAN":
-        return f"CASE lower(trim(CAST({c} AS VARCHAR))) WHEN 'true' THEN true WHEN 'false' THEN false END"
-    if col.type == "VARCHAR":
-        if col.name == "source_country":
-            return f"upper(trim(CAST({c} AS VARCHAR)))"
-        return f"CAST({c} AS VARCHAR)"
-    return f"TRY_CAST({c} AS {col.type})"
-
-
-def _checks(table: Table) -> list[tuple[str, str, str]]:
-    """(column, what is wrong, SQL condition true for a bad row) for every per-row rule of the contract."""
-    out = []
-    for col in table.columns:
-        c, t = _q(col.name), _typed(col)
-        if not col.nullable:
-            out.append((col.name, "is empty (NULL not allowed)", f"{c} IS NULL"))
-        if col.type != "VARCHAR":
-            what = {"TIMESTAMP": "is not an ISO 8601 timestamp", "DATE": "is not an ISO 8601 date",
-                    "BOOLEAN": "is not true or false"}.get(col.type, f"is not a valid {col.type}")
-            out.append((col.name, what, f"{c} IS NOT NULL AND {t} IS NULL"))
-        if col.name == "source_country":
-            out.append((col.name, "is not a two-letter country code",
-                        f"{c} IS NOT NULL AND NOT regexp_full_match(trim(CAST({c} AS VARCHAR)), '{_COUNTRY}')"))
-        if col.allowed:
-            allowed = ", ".join("'" + a + "'" for a in col.allowed)
-            out.append((col.name, f"is not one of {', '.join(col.allowed)}",
-                        f"{t} IS NOT NULL AND {t} NOT IN ({allowed})"))
-        if col.minimum is not None:
-            out.append((col.name, f"is below {col.minimum}", f"{t} < {col.minimum}"))
-        if col.exclusive_minimum is not None:
-            out.append((col.name, f"is not greater than {col.exclusive_minimum}", f"{t} <= {col.exclusive_minimum}"))
+def _dependents(tables: set[str]) -> set[str]:
+    """The tables whose references point, directly or not, to one of `tables`."""
+    out = set(tables)
+    changed = True
+    while changed:
+        changed = False
+        for t in TABLES.values():
+            if t.name not in out and any(parent in out for _, parent, _ in t.references):
+                out.add(t.name)
+                changed = True
     return out
 
 
-class _Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: Path, show: bool | None):
+def _plan(entries: dict[str, Entry], files: dict[str, InputFile], recorded: _Recorded | None,
+          source: Path, reason: str) -> _Plan:
+    if recorded is None:
+        return _Plan(full=True, reason=reason, rebuild=[t for t in TABLES if t != PARTITIONED],
+                     add=units(entries[PARTITIONED], source))
+    now = {(f.table, f.file, f.sha256) for f in files.values()}
+    before = {(r["table_name"], r["file"], r["sha256"]) for r in recorded.inputs}
+    changed = {t for t in TABLES if t != PARTITIONED
+               and {x for x in now if x[0] == t} != {x for x in before if x[0] == t}}
+    rebuild = _dependents(changed) - {PARTITIONED}
+    plan = _Plan(full=False, rebuild=[t for t in TABLES if t in rebuild])
+    plan.drop = [r for r in recorded.inputs
+                 if r["table_name"] == PARTITIONED and (PARTITIONED, r["file"], r["sha256"]) not in now]
+    plan.add = [u for u in units(entries[PARTITIONED], source)
+                if (PARTITIONED, _only_file(u, source), files[_only_file(u, source)].sha256) not in before]
+    plan.keep = [r for r in recorded.inputs if r["table_name"] not in rebuild and r not in plan.drop]
+    return plan
+
+
+def _only_file(unit: Entry, source: Path) -> str:
+    return unit.files[0].relative_to(source).as_posix()
+
+
+class _Build:
+    """The steps of a load on an open read-write connection (scratch database attached as `raw`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: Path, files: dict[str, InputFile]):
         self.con = con
         self.source = source
-        self.show = show
+        self.files = files
+        self.checker = Checker(con, source)
+        self.inputs: list[dict] = []
+        self.extras: list[tuple] = []
+        self.read: list[str] = []
+        self.added: list[str] = []
+        self.removed: list[str] = []
 
-    # -- reading ---------------------------------------------------------------------------------
-    def stage(self, entry: Entry) -> tuple[str, list[str]]:
-        """Create raw.<table> holding the input as read; return (relation, its columns)."""
-        name = entry.table.name
-        rel = f"raw.{_q(name)}"
-        try:
-            if entry.kind == "csv":
-                self.con.execute(
-                    f"CREATE TABLE {rel} AS SELECT * FROM read_csv($path, header = true, all_varchar = true, "
-                    "delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')",
-                    {"path": str(entry.path)},
-                )
-            else:
-                # A view cannot take bound parameters: the file paths are quoted as SQL literals.
-                files = "[" + ", ".join(_literal(str(f)) for f in entry.files) + "]"
-                self.con.execute(
-                    f"CREATE VIEW {rel} AS SELECT * FROM read_parquet({files}, hive_partitioning = true, "
-                    "union_by_name = true, filename = '_file', file_row_number = true)"
-                )
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"{entry.label}: cannot be read as {entry.kind.upper()}: {first}") from None
-        cols = [r[0] for r in self.con.execute(f"DESCRIBE {rel}").fetchall()]
-        return rel, cols
+    def _record(self, table: str, unit: Entry, rows: int, extra: dict[str, int], **part) -> None:
+        per_file = self._rows_per_file(unit, rows)
+        for f in unit.files:
+            rel = f.relative_to(self.source).as_posix()
+            info = self.files[rel]
+            self.inputs.append({"table_name": table, "file": rel, "size": info.size, "sha256": info.sha256,
+                                "rows": per_file.get(f, 0), "part": None, "min_key": None, "max_key": None,
+                                "min_time": None, "max_time": None, **part})
+        self.extras.extend((table, unit.label, c, n) for c, n in extra.items())
 
-    # -- checking --------------------------------------------------------------------------------
-    def where(self, entry: Entry, rel: str, condition: str, show_cols: list[str]) -> str:
-        """The first offending rows, with CSV line numbers or Parquet file and row."""
-        if entry.kind == "csv":
-            sel = ", ".join(["rowid"] + [_q(c) for c in show_cols])
-            rows = self.con.execute(
-                f"SELECT {sel} FROM {rel} WHERE {condition} ORDER BY rowid LIMIT {EXAMPLES}").fetchall()
-            lines = _csv_line_numbers(entry.path, [r[0] for r in rows])
-            places = [f"line {lines.get(r[0], '?')}" for r in rows]
-        else:
-            sel = ", ".join(["_file", "file_row_number"] + [_q(c) for c in show_cols])
-            rows = self.con.execute(
-                f"SELECT {sel} FROM {rel} WHERE {condition} ORDER BY _file, file_row_number LIMIT {EXAMPLES}"
-            ).fetchall()
-            places = [f"{Path(r[0]).relative_to(self.source)} row {r[1] + 1}" for r in rows]
-            rows = [(None,) + tuple(r[2:]) for r in rows]
-        shown = []
-        for place, row in zip(places, rows):
-            values = ", ".join(f"{c}={_short(v)}" for c, v in zip(show_cols, row[1:]))
-            shown.append(f"{place} ({values})")
-        return "; ".join(shown)
+    def _rows_per_file(self, unit: Entry, rows: int) -> dict[Path, int]:
+        if len(unit.files) == 1:
+            return {unit.files[0]: rows}
+        rel = f"raw.{q(unit.table.name)}"
+        return {Path(f): n for f, n in self.con.execute(f"SELECT _file, count(*) FROM {rel} GROUP BY _file").fetchall()}
 
-    def check(self, entry: Entry, rel: str, cols: list[str]) -> tuple[int, dict[str, int]]:
-        table = entry.table
-        missing = [c for c in table.column_names if c not in cols]
-        if missing:
-            raise DataError(
-                f"{entry.label}: table {table.name} lacks required column(s) {', '.join(missing)} "
-                f"(it has: {', '.join(c for c in cols if c not in ('_file', 'file_row_number'))})"
-            )
-        extra = [c for c in cols if c not in table.column_names and c not in ("_file", "file_row_number")
-                 and c not in entry.hive_keys]
-        checks = _checks(table)
-        aggs = ["count(*)"] + [f"count_if({cond})" for _, _, cond in checks] + [f"count({_q(c)})" for c in extra]
-        counts = self.con.execute(f"SELECT {', '.join(aggs)} FROM {rel}").fetchone()
-        rows, bad, extra_counts = counts[0], counts[1:1 + len(checks)], counts[1 + len(checks):]
-        problems = [(chk, n) for chk, n in zip(checks, bad) if n]
-        if problems:
-            (column, what, cond), n = problems[0]
-            key = table.key
-            show = [key, column] if column != key else [key]
-            more = f" (and {len(problems) - 1} more problem(s) in this table)" if len(problems) > 1 else ""
-            raise DataError(
-                f"{entry.label}: table {table.name}, column {column}: {n} row(s) where the value {what}; "
-                f"first offending rows: {self.where(entry, rel, cond, show)}{more}"
-            )
-        dup = f"{_q(table.key)} IN (SELECT {_q(table.key)} FROM {rel} GROUP BY 1 HAVING count(*) > 1)"
-        n_dup = self.con.execute(f"SELECT count(*) FROM {rel} WHERE {dup}").fetchone()[0]
-        if n_dup:
-            raise DataError(
-                f"{entry.label}: table {table.name}, column {table.key}: duplicate key in {n_dup} row(s); "
-                f"first offending rows: {self.where(entry, rel, dup, [table.key])}"
-            )
-        return rows, dict(zip(extra, extra_counts))
-
-    def check_references(self, entry: Entry, rel: str, present: set[str]) -> None:
-        table = entry.table
-        for column, parent, parent_col in table.references:
-            if parent not in present:
-                continue
-            cond = (f"{_q(column)} IS NOT NULL AND {_q(column)} NOT IN "
-                    f"(SELECT {_q(parent_col)} FROM main.{_q(parent)})")
-            n = self.con.execute(f"SELECT count(*) FROM {rel} WHERE {cond}").fetchone()[0]
-            if n:
-                raise DataError(
-                    f"{entry.label}: table {table.name}, column {column}: {n} row(s) refer to a {parent}.{parent_col} "
-                    f"that does not exist; first offending rows: "
-                    f"{self.where(entry, rel, cond, [table.key, column])}"
-                )
-
-    # -- writing ---------------------------------------------------------------------------------
-    def build(self, table: Table, rel: str | None) -> None:
-        cols = ", ".join(f"{_typed(c)}::{c.type} AS {_q(c.name)}" for c in table.columns)
-        defs = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
-        self.con.execute(f"CREATE TABLE main.{_q(table.name)} ({defs})")
-        if rel is None:
+    def snapshot(self, table: Table, entry: Entry | None, present: set[str]) -> None:
+        """(Re)build one snapshot table from its entry, or empty when the source has none."""
+        self.con.execute(f"DROP TABLE IF EXISTS main.{q(table.name)}")
+        if entry is None:
+            defs = ", ".join(f"{q(c.name)} {c.type}" for c in table.columns)
+            self.con.execute(f"CREATE TABLE main.{q(table.name)} ({defs})")
             return
-        order = f" ORDER BY {_q(table.time_column)}" if table.name == "access_log" else ""
-        self.con.execute(f"INSERT INTO main.{_q(table.name)} SELECT {cols} FROM {rel}{order}")
+        rel, cols = self.checker.stage(entry, table.name)
+        rows, extra = self.checker.check(entry, rel, cols)
+        self.checker.check_references(entry, rel, present)
+        self.con.execute(f"CREATE TABLE main.{q(table.name)} AS SELECT {typed_select(table)} FROM {rel}")
+        self._record(table.name, entry, rows, extra)
+        self.read.append(entry.label)
+
+    def add_part(self, unit: Entry, parts: list[dict]) -> dict:
+        """Check one access log file and store it as its own part; return its bookkeeping row."""
+        table = unit.table
+        rel_name = _only_file(unit, self.source)
+        name = part_name(rel_name)
+        rel, cols = self.checker.stage(unit, name)
+        rows, extra = self.checker.check(unit, rel, cols)
+        key, time_col = q(table.key), table.column(table.time_column)
+        kmin, kmax, tmin, tmax = self.con.execute(
+            f"SELECT min({key}), max({key}), min({typed(time_col)}), max({typed(time_col)}) FROM {rel}").fetchone()
+        # a key may not repeat across files: only parts whose key ranges overlap can share one
+        overlapping = [p for p in parts if kmin is not None and p["min_key"] is not None
+                       and p["min_key"] <= kmax and kmin <= p["max_key"]]
+        for p in overlapping:
+            cond = f"{key} IN (SELECT {key} FROM main.{q(p['part'])})"
+            self.checker.reject_if(unit, rel, cond, [table.key],
+                                   f"column {table.key}: {{n}} row(s) whose key is also in {p['file']}")
+        self.con.execute(f"CREATE TABLE main.{q(name)} AS SELECT {typed_select(table)} FROM {rel} "
+                         f"ORDER BY {q(table.time_column)}")
+        self._record(table.name, unit, rows, extra, part=name, min_key=kmin, max_key=kmax,
+                     min_time=tmin, max_time=tmax)
+        self.added.append(rel_name)
+        return self.inputs[-1]
+
+    def drop_part(self, part: dict) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS main.{q(part['part'])}")
+        self.removed.append(part["file"])
+
+    def access_log_view(self, parts: list[dict]) -> None:
+        """access_log: every part, in path order (an empty typed table when there is none)."""
+        table = TABLES[PARTITIONED]
+        defs = ", ".join(f"{q(c.name)} {c.type}" for c in table.columns)
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS main._access_log_empty ({defs})")
+        names = [p["part"] for p in sorted(parts, key=lambda p: p["file"])] or ["_access_log_empty"]
+        body = " UNION ALL ".join(f"SELECT * FROM main.{q(n)}" for n in names)
+        self.con.execute(f"CREATE OR REPLACE VIEW main.{PARTITIONED} AS {body}")
+
+    def bookkeeping(self, source: Path, entries: dict[str, Entry], kept: list[dict], kept_extras: list[tuple],
+                    mode: str) -> dict[str, int]:
+        inputs = kept + self.inputs
+        counts = {t: sum(int(r["rows"]) for r in inputs if r["table_name"] == t) for t in TABLES}
+        for name, ddl, rows in (
+            ("_load_tables", "table_name VARCHAR, present BOOLEAN, rows BIGINT",
+             [(t, t in entries, counts[t]) for t in TABLES]),
+            ("_load_inputs", "table_name VARCHAR, file VARCHAR, size BIGINT, sha256 VARCHAR, rows BIGINT, "
+                             "part VARCHAR, min_key VARCHAR, max_key VARCHAR, min_time TIMESTAMP, max_time TIMESTAMP",
+             [tuple(r[c] for c in INPUT_COLUMNS) for r in sorted(inputs, key=lambda r: (r["table_name"], r["file"]))]),
+            ("_load_extra_columns", "table_name VARCHAR, file VARCHAR, column_name VARCHAR, non_null BIGINT",
+             sorted(kept_extras + self.extras)),
+            ("_load_info", "key VARCHAR, value VARCHAR", [
+                ("loaded_at", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                ("source", str(source.resolve())),
+                ("tool_version", __version__),
+                ("duckdb_version", duckdb.__version__),
+                ("layout", LAYOUT),
+                ("load_mode", mode),
+                ("data_sha256", fingerprint(list(self.files.values()))),
+            ]),
+        ):
+            self.con.execute(f"CREATE OR REPLACE TABLE main.{name} ({ddl})")
+            if rows:
+                marks = ", ".join("?" for _ in ddl.split(","))
+                self.con.executemany(f"INSERT INTO main.{name} VALUES ({marks})", rows)
+        return {t: n for t, n in counts.items() if t in entries}
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _csv_line_numbers(path: Path, record_indexes: Iterable[int]) -> dict[int, int]:
-    """Line number (1-based, header is line 1) where each 0-based data record starts."""
-    wanted = set(record_indexes)
-    if not wanted:
-        return {}
-    out: dict[int, int] = {}
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        start = reader.line_num + 1
-        for i, _ in enumerate(reader):
-            if i in wanted:
-                out[i] = start
-                if len(out) == len(wanted):
-                    break
-            start = reader.line_num + 1
+def _months(parts: list[dict]) -> set[datetime]:
+    out: set[datetime] = set()
+    for p in parts:
+        if p["min_time"] is not None:
+            out.update(rollups.months_between(p["min_time"], p["max_time"]))
     return out
 
 
-def load_into(con: duckdb.DuckDBPyConnection, source: Path, show: bool | None = None) -> dict[str, int]:
-    """Load source into con's main schema (con must have a database `raw` attached for staging)."""
-    con.execute("SET TimeZone = 'UTC'")
-    entries = discover(source)
-    loader = _Loader(con, source, show)
-    order = [t for t in TABLES if t in entries]
-    counts: dict[str, int] = {}
-    inputs: list[tuple[str, str, int, str]] = []
-    extras: list[tuple[str, str, int]] = []
-    with progress(show=show, total=len(TABLES), desc="load", unit="table") as bar:
-        for name in order:
-            entry = entries[name]
-            bar.set_postfix_str(name)
-            rel, cols = loader.stage(entry)
-            rows, extra = loader.check(entry, rel, cols)
-            loader.check_references(entry, rel, set(counts))
-            loader.build(entry.table, rel)
-            counts[name] = rows
-            extras.extend((name, c, n) for c, n in extra.items())
-            if entry.kind == "csv":
-                per_file = {entry.path: rows}
-            else:
-                per_file = {Path(f): n for f, n in con.execute(
-                    f"SELECT _file, count(*) FROM {rel} GROUP BY _file").fetchall()}
-            for f in entry.files:
-                inputs.append((name, f.relative_to(source).as_posix(), per_file.get(f, 0), sha256_file(f)))
-            bar.update(1)
-        for name, table in TABLES.items():
-            if name not in entries:
-                loader.build(table, None)
-                bar.update(1)
-    con.execute("CREATE TABLE main._load_tables(table_name VARCHAR, present BOOLEAN, rows BIGINT)")
-    con.executemany("INSERT INTO main._load_tables VALUES (?, ?, ?)",
-                    [(t, t in entries, counts.get(t, 0)) for t in TABLES])
-    con.execute("CREATE TABLE main._load_inputs(table_name VARCHAR, file VARCHAR, rows BIGINT, sha256 VARCHAR)")
-    if inputs:
-        con.executemany("INSERT INTO main._load_inputs VALUES (?, ?, ?, ?)", inputs)
-    con.execute("CREATE TABLE main._load_extra_columns(table_name VARCHAR, column_name VARCHAR, non_null BIGINT)")
-    if extras:
-        con.executemany("INSERT INTO main._load_extra_columns VALUES (?, ?, ?)", extras)
-    con.execute("CREATE TABLE main._load_info(key VARCHAR, value VARCHAR)")
-    con.executemany("INSERT INTO main._load_info VALUES (?, ?)", [
-        ("loaded_at", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("source", str(source.resolve())),
-        ("tool_version", __version__),
-        ("duckdb_version", duckdb.__version__),
-    ])
-    return counts
+def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, source: Path, entries: dict[str, Entry],
+           files: dict[str, InputFile], recorded: _Recorded | None, show: bool | None) -> LoadResult:
+    build = _Build(con, source, files)
+    kept_extras = [] if recorded is None else [
+        e for e in recorded.extras
+        if e[0] not in plan.rebuild and e[1] not in {p["file"] for p in plan.drop}]
+    parts = [r for r in plan.keep if r["table_name"] == PARTITIONED]
+    added: list[dict] = []
+    steps = len(plan.rebuild) + len(plan.drop) + len(plan.add) + 2
+    with progress(show=show, total=steps, desc="load", unit="step") as bar:
+        for name in TABLES:
+            if name == PARTITIONED:
+                for part in plan.drop:
+                    bar.set_postfix_str(f"removing {part['file']}")
+                    build.drop_part(part)
+                    bar.update()
+                for unit in sorted(plan.add, key=lambda u: _only_file(u, source)):
+                    bar.set_postfix_str(f"reading {_only_file(unit, source)}")
+                    added.append(build.add_part(unit, parts + added))
+                    bar.update()
+                if plan.full or plan.add or plan.drop:
+                    build.access_log_view(parts + added)
+            elif name in plan.rebuild:
+                bar.set_postfix_str(f"reading {entries[name].label if name in entries else name}")
+                build.snapshot(TABLES[name], entries.get(name), set(entries))
+                bar.update()
+        bar.set_postfix_str("roll-ups")
+        if plan.full:
+            rollups.create(con)
+        rollups.refresh(con, _months(plan.drop) | _months(added))
+        bar.update()
+        bar.set_postfix_str("bookkeeping")
+        counts = build.bookkeeping(source, entries, plan.keep, kept_extras, "full" if plan.full else "incremental")
+        bar.update()
+    return LoadResult(counts, "full" if plan.full else "incremental", build.read, build.added, build.removed,
+                      plan.reason)
 
 
-def load_to_file(source: str | Path, db: str | Path, show: bool | None = None) -> dict[str, int]:
-    """Load source into the database file db, replacing it only if the whole load succeeds."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _leftovers(db: Path) -> None:
+    """Remove what a killed load left beside the database (its temporary copy and scratch files)."""
+    pattern = re.compile(rf"^\.{re.escape(db.name)}\.(?:tmp|scratch)-(\d+)(?:\.wal)?$")
+    for p in db.parent.glob(f".{db.name}.*"):
+        m = pattern.match(p.name)
+        if m and (int(m.group(1)) == os.getpid() or not _alive(int(m.group(1)))):
+            p.unlink(missing_ok=True)
+
+
+def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, full: bool = False) -> LoadResult:
+    """Load source into the database file db (incrementally when it exists, unless full), replacing it
+    only if the whole load succeeds."""
     source, db = Path(source), Path(db)
+    entries = discover(source)
+    files = input_files(entries, source)
+    recorded, reason = (None, "--full") if full else _read_recorded(db)
+    plan = _plan(entries, files, recorded, source, reason or ("no database yet" if not db.exists() else ""))
+    if plan.nothing:
+        counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in entries}
+        return LoadResult(counts, "up to date")
     db.parent.mkdir(parents=True, exist_ok=True)
+    _leftovers(db)
     tmp = db.with_name(f".{db.name}.tmp-{os.getpid()}")
     scratch = db.with_name(f".{db.name}.scratch-{os.getpid()}")
-    leftovers = [tmp, scratch, Path(f"{tmp}.wal"), Path(f"{scratch}.wal")]
-    for p in leftovers:
-        p.unlink(missing_ok=True)
     try:
-        con = duckdb.connect(str(tmp))
+        if not plan.full:
+            shutil.copyfile(db, tmp)
+        con = duckdb.connect(str(tmp), config=resources.current().config())
         try:
+            con.execute("SET TimeZone = 'UTC'")
             con.execute("ATTACH $path AS raw", {"path": str(scratch)})
-            counts = load_into(con, source, show)
+            result = _apply(con, plan, source, entries, files, recorded, show)
             con.execute("DETACH raw")
             con.execute("CHECKPOINT")
         finally:
             con.close()
         os.replace(tmp, db)
         Path(f"{db}.wal").unlink(missing_ok=True)  # a stale log of the replaced file must not replay
-        return counts
+        return result
+    except duckdb.Error as exc:
+        raise DataError(f"load of {source} failed: {str(exc).splitlines()[0]}") from exc
     finally:
-        for p in leftovers:
-            p.unlink(missing_ok=True)
+        _leftovers(db)

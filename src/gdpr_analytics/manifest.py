@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .load import sha256_file
+from .source import sha256_file
 
 MANIFEST_FILE = "manifest.json"
 LIBRARIES = ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel",

@@ -1,0 +1,250 @@
+"""Incremental load (SPEC §8): only new or changed files are read, and the database ends exactly as a
+full load of the same source; the roll-ups equal a recomputation from the events after every change;
+a failed or killed load leaves the database as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from gdpr_analytics.errors import DataError
+from gdpr_analytics.load import load_to_file
+from sources import write_source
+
+BOOKKEEPING_SKIP = {"loaded_at", "load_mode", "source"}  # differ between two loads by nature
+
+
+def _events(month: str, n: int, start: int) -> list[dict]:
+    """n events in month (YYYY-MM), ids E<start>…, spread over days 1..n, two processors and countries."""
+    out = []
+    for i in range(n):
+        out.append({"event_id": f"E{start + i:05d}", "occurred_at": f"{month}-{i % 28 + 1:02d}T10:00:00",
+                    "processor": "tcs" if i % 2 else "bpost", "actor_id": f"A{i % 3}",
+                    "source_country": "IN" if i % 2 else "BE", "resource": "orders", "action": "read",
+                    "customer_id": f"C{i % 2 + 1}", "record_count": str(i), "ticket_id": None if i % 4 == 1 else "T1"})
+    return out
+
+
+def _partitioned(folder: Path, months: dict[str, list[dict]]) -> Path:
+    """A source whose access log is a folder of hive partitions access_log/month=YYYY-MM/data.parquet."""
+    write_source(folder, customers=[{"customer_id": "C1"}, {"customer_id": "C2", "erased_at": "2026-08-15T00:00:00"}],
+                 orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-07-01T00:00:00"}])
+    (folder / "access_log.csv").unlink()
+    for month, rows in months.items():
+        _write_partition(folder, month, rows)
+    return folder
+
+
+def _write_partition(folder: Path, month: str, rows: list[dict]) -> None:
+    from sources import write_table
+
+    part = folder / "access_log" / f"month={month}"
+    part.mkdir(parents=True, exist_ok=True)
+    tmp = write_table(folder.parent, "access_log", rows)
+    con = duckdb.connect()
+    con.execute("COPY (SELECT * FROM read_csv($p, all_varchar = true)) TO $t (FORMAT parquet)",
+                {"p": str(tmp), "t": str(part / "data.parquet")})
+    con.close()
+    tmp.unlink()
+
+
+def _content(db: Path) -> dict[str, list]:
+    """Every table and view of the database, rows sorted, bookkeeping without the load's own instant."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()]
+        out = {}
+        for name in names:
+            rows = con.execute(f'SELECT * FROM "{name}"').fetchall()
+            if name == "_load_info":
+                rows = [r for r in rows if r[0] not in BOOKKEEPING_SKIP]
+            out[name] = sorted(rows, key=repr)
+        return out
+    finally:
+        con.close()
+
+
+def _rollups_recomputed(db: Path) -> None:
+    """The roll-up tables hold exactly what a GROUP BY over every event gives."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for table, sql in (
+            ("_rollup_access_month", """
+                SELECT date_trunc('month', occurred_at), processor, source_country, resource, action, count(*),
+                       count(DISTINCT actor_id), count(DISTINCT customer_id), coalesce(sum(record_count), 0),
+                       count(*) FILTER (WHERE ticket_id IS NULL)
+                FROM access_log GROUP BY ALL"""),
+            ("_rollup_access_country", """
+                SELECT date_trunc('month', occurred_at), processor, source_country, count(*),
+                       count(DISTINCT actor_id), count(DISTINCT customer_id), coalesce(sum(record_count), 0)
+                FROM access_log GROUP BY ALL"""),
+        ):
+            stored = sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            fresh = sorted(con.execute(sql).fetchall(), key=repr)
+            assert stored == fresh, table
+    finally:
+        con.close()
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _same_as_full(src: Path, incremental: Path, tmp: Path) -> None:
+    full = tmp / f"full-{time.monotonic_ns()}.duckdb"
+    assert load_to_file(src, full, show=False, full=True).mode == "full"
+    assert _content(incremental) == _content(full)
+    _rollups_recomputed(incremental)
+
+
+@pytest.fixture()
+def three_months(tmp_path):
+    src = _partitioned(tmp_path / "src", {"2026-07": _events("2026-07", 5, 0), "2026-08": _events("2026-08", 6, 100),
+                                          "2026-09": _events("2026-09", 4, 200)})
+    db = tmp_path / "db.duckdb"
+    result = load_to_file(src, db, show=False)
+    assert result.mode == "full" and len(result.added) == 3
+    return src, db
+
+
+def test_an_unchanged_source_reads_nothing_and_leaves_the_file_alone(three_months):
+    src, db = three_months
+    before, mtime = _sha(db), db.stat().st_mtime_ns
+    result = load_to_file(src, db, show=False)
+    assert result.mode == "up to date" and result.counts == {"customers": 2, "orders": 1, "access_log": 15}
+    assert (_sha(db), db.stat().st_mtime_ns) == (before, mtime)
+
+
+def test_appending_a_month_reads_only_that_file_and_equals_a_full_load(three_months, tmp_path):
+    src, db = three_months
+    _write_partition(src, "2026-10", _events("2026-10", 7, 300))
+    result = load_to_file(src, db, show=False)
+    assert (result.mode, result.read, result.added, result.removed) == (
+        "incremental", [], ["access_log/month=2026-10/data.parquet"], [])
+    assert result.counts["access_log"] == 22
+    _same_as_full(src, db, tmp_path)
+    con = duckdb.connect(str(db), read_only=True)
+    # October's roll-up: 7 events, tcs on the odd ones (i = 1, 3, 5 -> 3 events, 9 records, ticket-less i = 1, 5)
+    assert con.execute("SELECT events, records, without_ticket FROM _rollup_access_month "
+                       "WHERE month_start = '2026-10-01' AND processor = 'tcs'").fetchall() == [(3, 9, 2)]
+    con.close()
+
+
+def test_a_changed_partition_is_replaced_and_only_its_months_recomputed(three_months, tmp_path):
+    src, db = three_months
+    rows = _events("2026-08", 6, 100)
+    rows[0]["occurred_at"] = "2026-09-30T23:59:59"  # moves into September: two months touched
+    rows.append({**rows[1], "event_id": "E00900", "processor": "wipro"})
+    _write_partition(src, "2026-08", rows)
+    result = load_to_file(src, db, show=False)
+    assert (result.added, result.removed) == (["access_log/month=2026-08/data.parquet"],
+                                              ["access_log/month=2026-08/data.parquet"])
+    assert result.counts["access_log"] == 16
+    _same_as_full(src, db, tmp_path)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT sum(events) FROM _rollup_access_country WHERE month_start = '2026-09-01'").fetchone() == (5,)
+    assert con.execute("SELECT sum(events) FROM _rollup_access_country WHERE processor = 'wipro'").fetchone() == (1,)
+    con.close()
+
+
+def test_a_removed_partition_takes_its_rows_and_roll_ups_with_it(three_months, tmp_path):
+    src, db = three_months
+    shutil.rmtree(src / "access_log" / "month=2026-07")
+    result = load_to_file(src, db, show=False)
+    assert (result.added, result.removed) == ([], ["access_log/month=2026-07/data.parquet"])
+    _same_as_full(src, db, tmp_path)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM _rollup_access_month WHERE month_start = '2026-07-01'").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM _load_inputs WHERE file LIKE '%2026-07%'").fetchone() == (0,)
+    con.close()
+
+
+def test_a_changed_snapshot_rebuilds_it_and_the_tables_that_refer_to_it(three_months, tmp_path):
+    src, db = three_months
+    write_source(src, customers=[{"customer_id": "C1"}, {"customer_id": "C2"}, {"customer_id": "C3"}],
+                 orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-07-01T00:00:00"}],
+                 access_log=[])
+    (src / "access_log.csv").unlink()
+    result = load_to_file(src, db, show=False)
+    # orders.csv is byte for byte the same, but refers to customers: read again, so its references are checked
+    assert (result.read, result.added, result.removed) == (["customers.csv", "orders.csv"], [], [])
+    assert result.counts["customers"] == 3
+    _same_as_full(src, db, tmp_path)
+
+
+def test_a_full_reload_gives_the_same_database(three_months, tmp_path):
+    src, db = three_months
+    before = _content(db)
+    assert load_to_file(src, db, show=False, full=True).mode == "full"
+    assert _content(db) == before
+    _rollups_recomputed(db)
+
+
+def test_a_key_repeated_in_another_file_is_rejected_naming_both(three_months):
+    src, db = three_months
+    digest = _sha(db)
+    _write_partition(src, "2026-10", [{**_events("2026-10", 1, 0)[0], "event_id": "E00102"}])
+    with pytest.raises(DataError) as err:
+        load_to_file(src, db, show=False)
+    assert str(err.value) == (
+        "access_log/month=2026-10/data.parquet: table access_log, column event_id: 1 row(s) whose key is also "
+        "in access_log/month=2026-08/data.parquet; first offending rows: "
+        "access_log/month=2026-10/data.parquet row 1 (event_id='E00102')")
+    assert _sha(db) == digest
+    assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(".db")) == []
+
+
+def test_a_bad_new_partition_leaves_the_database_as_it_was(three_months):
+    src, db = three_months
+    digest = _sha(db)
+    rows = _events("2026-10", 3, 300)
+    rows[2]["action"] = "steal"
+    _write_partition(src, "2026-10", rows)
+    with pytest.raises(DataError, match=r"^access_log/month=2026-10/data.parquet: table access_log, column action: "
+                                        r"1 row\(s\) where the value is not one of read, write, export, delete, admin; "
+                                        r"first offending rows: access_log/month=2026-10/data.parquet row 3 "):
+        load_to_file(src, db, show=False)
+    assert _sha(db) == digest
+
+
+def _kill_during_load(args: list[str], db: Path) -> None:
+    """Start `gdpr-analytics load`, SIGKILL it as soon as its temporary database exists, wait for it."""
+    proc = subprocess.Popen([sys.executable, "-m", "gdpr_analytics.cli", "load", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tmp = db.with_name(f".{db.name}.tmp-{proc.pid}")
+    deadline = time.monotonic() + 60
+    while not tmp.exists():
+        assert proc.poll() is None, "the load ended before its temporary database could be seen"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+def test_a_killed_load_leaves_the_database_as_it_was(tmp_path, full):
+    months = {f"2025-{m:02d}": _events(f"2025-{m:02d}", 400, m * 1000) for m in range(1, 13)}
+    src = _partitioned(tmp_path / "src", dict(list(months.items())[:6]))
+    db = tmp_path / "db.duckdb"
+    load_to_file(src, db, show=False)
+    digest, content = _sha(db), _content(db)
+    for month, rows in list(months.items())[6:]:
+        _write_partition(src, month, rows)
+    _kill_during_load(["--source", str(src), "--db", str(db)] + (["--full"] if full else []), db)
+    assert _sha(db) == digest and _content(db) == content
+    # the next load clears what the killed one left and completes
+    result = load_to_file(src, db, show=False)
+    assert result.mode == "incremental" and len(result.added) == 6
+    assert not [p for p in db.parent.iterdir() if p.name.startswith(f".{db.name}.")]
+    _same_as_full(src, db, tmp_path)
