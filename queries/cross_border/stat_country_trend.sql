@@ -4,28 +4,26 @@
 -- requires: access_log
 -- notice: §5, §6 (Infosys and TCS access the data from India)
 -- gdpr: Art. 44, Art. 46(2)(c), Art. 30(1)(e)
--- note: every month of the window appears for every processor seen from the country in the window (0 where there was no access)
+-- note: every month of the window appears for every processor seen from the country in the window (0 where there was no access); read from the monthly roll-up rollups/access_country
 WITH months AS (
-    SELECT m AS month_start, m + INTERVAL 1 MONTH AS month_end
+    SELECT m AS month_start
     FROM generate_series($trailing_start, $as_of - INTERVAL 1 MONTH, INTERVAL 1 MONTH) AS t(m)
-), e AS (
+), r AS (
     SELECT *
-    FROM access_log
-    WHERE occurred_at >= $trailing_start AND occurred_at < $as_of
+    FROM _rollup_access_country
+    WHERE month_start >= $trailing_start AND month_start < $as_of
       AND source_country = $country
 ), processors AS (
-    SELECT DISTINCT processor FROM e
+    SELECT DISTINCT processor FROM r
 )
 SELECT
     strftime(m.month_start, '%Y-%m') AS month,
     p.processor,
-    count(e.event_id) AS events,
-    count(DISTINCT e.actor_id) AS actors,
-    count(DISTINCT e.customer_id) AS customers,
-    coalesce(sum(e.record_count), 0)::BIGINT AS records
+    coalesce(r.events, 0) AS events,
+    coalesce(r.actors, 0) AS actors,
+    coalesce(r.customers, 0) AS customers,
+    coalesce(r.records, 0) AS records
 FROM months AS m
 CROSS JOIN processors AS p
-LEFT JOIN e ON e.processor = p.processor
-           AND e.occurred_at >= m.month_start AND e.occurred_at < m.month_end
-GROUP BY m.month_start, p.processor
+LEFT JOIN r ON r.processor = p.processor AND r.month_start = m.month_start
 ORDER BY m.month_start, p.processor

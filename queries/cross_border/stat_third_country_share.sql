@@ -4,21 +4,22 @@
 -- requires: access_log
 -- notice: §6 (transfers outside the EEA)
 -- gdpr: Art. 44
+-- note: read from the monthly roll-up rollups/access_country
 WITH months AS (
-    SELECT m AS month_start, m + INTERVAL 1 MONTH AS month_end
+    SELECT m AS month_start
     FROM generate_series($trailing_start, $as_of - INTERVAL 1 MONTH, INTERVAL 1 MONTH) AS t(m)
-), e AS (
-    SELECT occurred_at, source_country NOT IN (SELECT country FROM policy_eea) AS third_country
-    FROM access_log
-    WHERE occurred_at >= $trailing_start AND occurred_at < $as_of
+), r AS (
+    SELECT month_start, events, source_country NOT IN (SELECT country FROM policy_eea) AS third_country
+    FROM _rollup_access_country
+    WHERE month_start >= $trailing_start AND month_start < $as_of
 )
 SELECT
     strftime(m.month_start, '%Y-%m') AS month,
-    count(e.occurred_at) AS events,
-    count(e.occurred_at) FILTER (WHERE e.third_country) AS third_country_events,
-    round(100.0 * count(e.occurred_at) FILTER (WHERE e.third_country) / nullif(count(e.occurred_at), 0), 1)
+    CAST(coalesce(sum(r.events), 0) AS BIGINT) AS events,
+    CAST(coalesce(sum(r.events) FILTER (WHERE r.third_country), 0) AS BIGINT) AS third_country_events,
+    round(100.0 * coalesce(sum(r.events) FILTER (WHERE r.third_country), 0) / nullif(sum(r.events), 0), 1)
         AS third_country_pct
 FROM months AS m
-LEFT JOIN e ON e.occurred_at >= m.month_start AND e.occurred_at < m.month_end
+LEFT JOIN r ON r.month_start = m.month_start
 GROUP BY m.month_start
 ORDER BY m.month_start

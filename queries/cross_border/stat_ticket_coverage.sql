@@ -1,17 +1,18 @@
 -- name: cross_border/stat_ticket_coverage
 -- answers: In the month, how many access events of each processor and country carried no change or incident ticket?
--- params: period_start, as_of
+-- params: period_start
 -- requires: access_log
 -- notice: §6
 -- gdpr: Art. 5(2), Art. 32(1)(d)
+-- note: read from the monthly roll-up rollups/access_month
 SELECT
     processor,
     source_country,
     source_country NOT IN (SELECT country FROM policy_eea) AS third_country,
-    count(*) AS events,
-    count(*) FILTER (WHERE ticket_id IS NULL) AS without_ticket,
-    round(100.0 * count(*) FILTER (WHERE ticket_id IS NULL) / count(*), 1) AS without_ticket_pct
-FROM access_log
-WHERE occurred_at >= $period_start AND occurred_at < $as_of
+    CAST(sum(events) AS BIGINT) AS events,
+    CAST(sum(without_ticket) AS BIGINT) AS without_ticket,
+    round(100.0 * sum(without_ticket) / sum(events), 1) AS without_ticket_pct
+FROM _rollup_access_month
+WHERE month_start = $period_start
 GROUP BY processor, source_country
 ORDER BY third_country DESC, without_ticket DESC, processor, source_country

@@ -1,20 +1,20 @@
 -- name: cross_border/summary
 -- answers: How much access did each processor make in the month, from which country, on which resource and action? (cross_border.csv)
--- params: period_start, as_of
+-- params: period_start
 -- requires: access_log
 -- notice: §5, §6
 -- gdpr: Art. 30(1)(e), Art. 44
+-- note: read from the monthly roll-up that `load` keeps (rollups/access_month), which holds exactly these groups per month
 SELECT
-    e.processor,
-    e.source_country,
-    e.resource,
-    e.action,
-    e.source_country NOT IN (SELECT country FROM policy_eea) AS third_country,
-    count(*) AS events,
-    count(DISTINCT e.actor_id) AS actors,
-    count(DISTINCT e.customer_id) AS customers,
-    coalesce(sum(e.record_count), 0)::BIGINT AS records
-FROM access_log AS e
-WHERE e.occurred_at >= $period_start AND e.occurred_at < $as_of
-GROUP BY ALL
-ORDER BY e.processor, e.source_country, e.resource, e.action
+    r.processor,
+    r.source_country,
+    r.resource,
+    r.action,
+    r.source_country NOT IN (SELECT country FROM policy_eea) AS third_country,
+    r.events,
+    r.actors,
+    r.customers,
+    r.records
+FROM _rollup_access_month AS r
+WHERE r.month_start = $period_start
+ORDER BY r.processor, r.source_country, r.resource, r.action

@@ -5,38 +5,54 @@
 -- optional: uploads (uploads_past_deadline is NULL, not 0, when the source had no uploads table)
 -- notice: §7 (erased 3 years after the last order)
 -- gdpr: Art. 5(1)(e), Art. 17(1)(a)
--- note: one query; the 12 month ends are a generated series, each month end plays the role of as_of
+-- note: one pass: each customer's orders give the spans (lo, hi] of month ends at which the customer is due (last order + retention period passed and not erased; no order and account older than the period; erased), each upload the part of its customer's spans while it is held; the 12 month ends are then counted in those spans. tests/test_stats_queries.py checks every point against the RET rules run with that month end as as_of
 WITH month_ends AS (
     SELECT me AS month_end
     FROM generate_series($as_of - INTERVAL 11 MONTH, $as_of, INTERVAL 1 MONTH) AS t(me)
-), customer_state AS (
-    -- every customer that existed at each month end, with its last order before that month end
-    SELECT
-        m.month_end,
-        c.customer_id,
-        coalesce(c.erased_at < m.month_end, false) AS erased,
-        c.erased_at,
-        max(o.ordered_at) AS last_ordered_at,
-        coalesce(max(o.ordered_at), c.created_at) + to_years($retention_years) AS deadline
-    FROM month_ends AS m
-    JOIN customers AS c ON c.created_at < m.month_end
-    LEFT JOIN orders AS o ON o.customer_id = c.customer_id AND o.ordered_at < m.month_end
-    GROUP BY m.month_end, c.customer_id, c.created_at, c.erased_at
+), o AS (
+    -- every order before as_of, with the same customer's next order (NULL after the last one)
+    SELECT customer_id, ordered_at, lead(ordered_at) OVER (PARTITION BY customer_id ORDER BY ordered_at) AS next_at
+    FROM orders
+    WHERE ordered_at < $as_of
+), first_order AS (
+    SELECT customer_id, min(ordered_at) AS first_at FROM o GROUP BY customer_id
+), spans AS (
+    -- disjoint spans (lo, hi] of month ends at which the customer is due; hi 9999-12-31 = still due
+    -- RET-001: o is the last order before the month end, its deadline has passed, the customer is not erased
+    SELECT o.customer_id, 'deadline' AS kind, greatest(o.ordered_at + to_years($retention_years), c.created_at) AS lo,
+           coalesce(least(o.next_at, c.erased_at), TIMESTAMP '9999-12-31 00:00:00') AS hi
+    FROM o JOIN customers AS c ON c.customer_id = o.customer_id
+    UNION ALL
+    -- RET-003: no order before the month end, the account is older than the period, not erased
+    SELECT c.customer_id, 'no_order' AS kind, c.created_at + to_years($retention_years) AS lo,
+           coalesce(least(f.first_at, c.erased_at), TIMESTAMP '9999-12-31 00:00:00') AS hi
+    FROM customers AS c LEFT JOIN first_order AS f ON f.customer_id = c.customer_id
+    UNION ALL
+    -- erased before the month end: due for RET-002 (the uploads must be gone)
+    SELECT customer_id, 'erased' AS kind, greatest(erased_at, created_at) AS lo, TIMESTAMP '9999-12-31 00:00:00' AS hi
+    FROM customers
+    WHERE erased_at IS NOT NULL
+), window_spans AS (
+    SELECT * FROM spans
+    WHERE lo < hi AND lo < $as_of AND hi >= $as_of - INTERVAL 11 MONTH
+), upload_spans AS (
+    -- RET-002: the part of a due span while the upload is held (uploaded before, not erased at the month end)
+    SELECT greatest(s.lo, u.uploaded_at) AS lo,
+           least(s.hi, coalesce(u.erased_at, TIMESTAMP '9999-12-31 00:00:00')) AS hi
+    FROM uploads AS u JOIN window_spans AS s ON s.customer_id = u.customer_id
 ), customers_due AS (
     SELECT
-        month_end,
-        count(*) FILTER (WHERE NOT erased AND last_ordered_at IS NOT NULL AND deadline < month_end) AS customers,
-        count(*) FILTER (WHERE NOT erased AND last_ordered_at IS NULL AND deadline < month_end) AS without_orders
-    FROM customer_state
-    GROUP BY month_end
+        m.month_end,
+        count(*) FILTER (WHERE s.kind = 'deadline') AS customers,
+        count(*) FILTER (WHERE s.kind = 'no_order') AS without_orders
+    FROM month_ends AS m
+    JOIN window_spans AS s ON m.month_end > s.lo AND m.month_end <= s.hi
+    GROUP BY m.month_end
 ), uploads_due AS (
-    SELECT s.month_end, count(*) AS uploads
-    FROM customer_state AS s
-    JOIN uploads AS u ON u.customer_id = s.customer_id
-    WHERE u.uploaded_at < s.month_end
-      AND (u.erased_at IS NULL OR u.erased_at >= s.month_end)
-      AND (s.erased OR s.deadline < s.month_end)
-    GROUP BY s.month_end
+    SELECT m.month_end, count(*) AS uploads
+    FROM month_ends AS m
+    JOIN upload_spans AS s ON m.month_end > s.lo AND m.month_end <= s.hi
+    GROUP BY m.month_end
 )
 SELECT
     strftime(m.month_end - INTERVAL 1 MONTH, '%Y-%m') AS month,
@@ -46,6 +62,6 @@ SELECT
     CASE WHEN (SELECT present FROM _load_tables WHERE table_name = 'uploads')
          THEN coalesce(u.uploads, 0) END AS uploads_past_deadline
 FROM month_ends AS m
-LEFT JOIN customers_due AS c USING (month_end)
-LEFT JOIN uploads_due AS u USING (month_end)
+LEFT JOIN customers_due AS c ON c.month_end = m.month_end
+LEFT JOIN uploads_due AS u ON u.month_end = m.month_end
 ORDER BY m.month_end

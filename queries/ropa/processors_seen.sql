@@ -1,27 +1,32 @@
 -- name: ropa/processors_seen
 -- answers: Which processors accessed the data in the month, from which countries, and does the policy declare that processor and that country for it?
--- params: period_start, as_of
+-- params: period_start
 -- requires: access_log
 -- notice: §5 (recipients), §6 (transfers outside the EEA)
 -- gdpr: Art. 30(1)(d), Art. 30(1)(e), Art. 30(2)(c)
--- note: processor names are compared as the XB rules compare them: lower case, surrounding blanks ignored
-WITH e AS (
+-- note: processor names are compared as the XB rules compare them: lower case, surrounding blanks ignored; read from the monthly roll-ups
+WITH c AS (
     SELECT *, lower(trim(processor)) AS processor_key
-    FROM access_log
-    WHERE occurred_at >= $period_start AND occurred_at < $as_of
+    FROM _rollup_access_country
+    WHERE month_start = $period_start
+), u AS (
+    SELECT processor, source_country, sum(events) AS upload_events
+    FROM _rollup_access_month
+    WHERE month_start = $period_start AND resource = 'uploads'
+    GROUP BY processor, source_country
 )
 SELECT
-    e.processor,
-    e.source_country,
-    e.processor_key IN (SELECT processor FROM policy_processor) AS declared_processor,
+    c.processor,
+    c.source_country,
+    c.processor_key IN (SELECT processor FROM policy_processor) AS declared_processor,
     EXISTS (
         SELECT 1 FROM policy_processor_country AS pc
-        WHERE pc.processor = e.processor_key AND pc.country = e.source_country
+        WHERE pc.processor = c.processor_key AND pc.country = c.source_country
     ) AS declared_country,
-    e.source_country NOT IN (SELECT country FROM policy_eea) AS third_country,
-    count(*) AS events,
-    count(*) FILTER (WHERE e.resource = 'uploads') AS upload_events,
-    count(DISTINCT e.actor_id) AS actors
-FROM e
-GROUP BY e.processor, e.processor_key, e.source_country
-ORDER BY e.processor, e.source_country
+    c.source_country NOT IN (SELECT country FROM policy_eea) AS third_country,
+    c.events,
+    CAST(coalesce(u.upload_events, 0) AS BIGINT) AS upload_events,
+    c.actors
+FROM c
+LEFT JOIN u ON u.processor = c.processor AND u.source_country = c.source_country
+ORDER BY c.processor, c.source_country
