@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 NAMES = ["01_records_of_processing", "02_retention", "03_cross_border", "04_rights_and_marketing"]
 PARAMETERS = {"month": "2026-10", "db_path": "../build/sample.duckdb", "policy_path": None,
-              "retention_years": 3, "bulk_export_threshold": 1000}
+              "results_path": None, "retention_years": 3, "bulk_export_threshold": 1000}
 OPTIONAL = ("uploads", "marketing_sends", "dsr_requests")
 
 #: Personal values of the scenario that must never reach an output (names, e-mail, phones, address,
@@ -43,7 +43,7 @@ def test_the_four_notebooks_and_nothing_else():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_exactly_one_parameters_cell_with_the_five_names(name):
+def test_exactly_one_parameters_cell_with_the_six_names(name):
     nb = load(name)
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{name}: {len(tagged)} cells tagged parameters"
@@ -74,7 +74,8 @@ def test_cells_are_thin_and_the_page_has_title_header_and_methodology(name):
     nb = load(name)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     code = [c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
-    assert "notebook.open_page(month, db_path, policy_path, retention_years, bulk_export_threshold)" in code[0].source
+    assert ("notebook.open_page(month, db_path, policy_path, retention_years, bulk_export_threshold, results_path)"
+            in code[0].source)
     assert code[1].source == "page.header()", "the first visible output is the header"
     for cell in code[1:]:
         tree = ast.parse(cell.source)

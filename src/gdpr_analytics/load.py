@@ -34,6 +34,7 @@ from .checks import Checker, q, typed, typed_select
 from .contract import TABLES, Table
 from .errors import DataError, GdprAnalyticsError
 from .progress import progress
+from .results import Store
 from .source import PARTITIONED, Entry, InputFile, discover, fingerprint, input_files, units
 
 #: The layout of the database this loader writes; a database of another layout is rebuilt whole.
@@ -357,6 +358,9 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
             con.close()
         os.replace(tmp, db)
         Path(f"{db}.wal").unlink(missing_ok=True)  # a stale log of the replaced file must not replay
+        # results of data states other than this one and the one it replaces (which a running report
+        # may still be using) are never read again
+        Store.beside(db).prune({fingerprint(list(files.values())), recorded.data if recorded else ""})
         return result
     except duckdb.Error as exc:
         raise DataError(f"load of {source} failed: {str(exc).splitlines()[0]}") from exc

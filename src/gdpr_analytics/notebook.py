@@ -26,16 +26,17 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from . import __version__, charts, db, observed, queries, ropa, rules, stats
+from . import results as results_mod
 from .contract import PERSONAL_COLUMNS, TABLES
 from .engine import Engine
 from .month import Month
 from .parameters import Parameters
+from .results import MonthResults
 from .policy import Policy, load_policy
 
 MAX_ROWS = 200
 LIBRARIES = ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel", "openpyxl",
              "pyyaml", "fideslang")
-FOCUS_COUNTRY = "IN"  # SPEC §1: cross-border access "above all from India"
 
 _STYLE = """<style>
 .ga-table { border-collapse: collapse; font-size: 0.9em; margin: 0.4em 0 1em 0; }
@@ -113,11 +114,13 @@ def not_assessed(reason: str) -> HTML:
 
 @dataclass
 class Page:
-    """One notebook run: the month, parameters, policy and the engine on the database (read-only)."""
+    """One notebook run: the month, parameters and policy, the month's stored results (`results`), and
+    the engine on the database (read-only) for what is not stored (a query with other parameters)."""
 
     month: Month
     params: Parameters
     policy: Policy
+    results: MonthResults
     engine: Engine
     db_path: Path
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
@@ -129,38 +132,38 @@ class Page:
     # -- data ------------------------------------------------------------------------------------------
     @cached_property
     def present(self) -> set[str]:
-        return self.engine.present_tables()
+        return self.results.present_tables()
 
     @property
     def query_params(self) -> dict[str, Any]:
-        """Every parameter a named query may declare; `queries.run` binds only those it declares."""
-        return {
-            "period_start": self.month.period_start,
-            "as_of": self.month.as_of,
-            "trailing_start": self.month.trailing(12)[0].period_start,
-            "country": FOCUS_COUNTRY,
-            **self.params.as_dict(),
-        }
+        """Every parameter a named query may declare; a query binds only those it declares."""
+        return results_mod.query_parameters(self.month, self.params, self.policy)
 
-    @cached_property
+    @property
     def findings(self) -> rules.Findings:
-        return rules.evaluate(self.engine, self.month, self.params)
+        return self.results.findings
 
-    @cached_property
+    @property
     def observation(self) -> observed.Observation:
         self._use(*observed.QUERIES)
-        return observed.observe(self.engine, self.policy, self.month)
+        return self.results.observation
 
-    @cached_property
+    @property
     def record(self) -> pd.DataFrame:
-        return ropa.build(self.engine, self.policy, self.month, self.observation)
+        return self.results.record
 
     def absent(self, tables: list[str]) -> list[str]:
         return [t for t in tables if t in TABLES and t not in self.present]
 
     def query(self, name: str, **overrides: Any) -> pd.DataFrame:
+        """A named query's rows: the stored result of the month, or run now when other parameters are given."""
         self._use(name)
-        return self.engine.run(name, **{**self.query_params, **overrides})
+        params = {**self.query_params, **overrides}
+        if all(self.query_params.get(k) == v for k, v in overrides.items()):
+            stored = self.results.table(name)
+            if stored is not None:
+                return stored
+        return self.engine.run(name, **params)
 
     def _query_or_reason(self, name: str, overrides: dict) -> tuple[pd.DataFrame | None, list[HTML]]:
         q = queries.get(name)
@@ -179,7 +182,7 @@ class Page:
     # -- what the cells show ---------------------------------------------------------------------------
     def header(self) -> None:
         """The first output of every page: what was run, on what, with what, and when."""
-        info = self.engine.load_info()
+        info = self.results.load_info
         p = self.policy
         rows = [
             ("Reporting month", f"{self.month.label} (from {_iso(self.month.period_start)} to "
@@ -197,7 +200,7 @@ class Page:
         ]
         body = "".join(f'<tr><th style="text-align:left">{_e(k)}</th><td style="text-align:left">{_e(v)}</td></tr>'
                        for k, v in rows)
-        inputs = pd.DataFrame(self.engine.inputs(), columns=["table", "file", "rows", "sha256"])
+        inputs = pd.DataFrame(self.results.inputs, columns=["table", "file", "rows", "sha256"])
         display(HTML(
             _STYLE
             + f'<table class="ga-table">{body}</table>'
@@ -357,17 +360,22 @@ class Page:
     def cross_border(self) -> None:
         """cross_border.csv of the month (stats.cross_border)."""
         self._use("cross_border/summary")
-        self.show(stats.cross_border(self.engine, self.month), max_rows=500,
+        self.show(stats.cross_border(self.results, self.month), max_rows=500,
                   empty=f"No access events in {self.month.label}.")
 
 
 def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = None,
-              retention_years: int = 3, bulk_export_threshold: int = 1000) -> Page:
-    """Open the database read-only for the month and parameters of the notebook's parameters cell."""
+              retention_years: int = 3, bulk_export_threshold: int = 1000,
+              results_path: str | Path | None = None) -> Page:
+    """The month's results for the parameters cell: read from the store beside the database (or
+    `results_path`), computed and stored first if need be (in memory only if the store is read-only)."""
     charts.use_offline_renderer()
     m = Month.parse(month)
     params = Parameters(retention_years=retention_years, bulk_export_threshold=bulk_export_threshold)
     policy = load_policy(policy_path)
     path = Path(db_path).expanduser().resolve()
-    return Page(month=m, params=params, policy=policy, engine=db.connect(path, policy), db_path=path)
+    engine = db.connect(path, policy)
+    store = results_mod.Store(results_path) if results_path else results_mod.Store.beside(path)
+    res = results_mod.month_results(engine, m, params, policy, store)
+    return Page(month=m, params=params, policy=policy, results=res, engine=engine, db_path=path)
 

@@ -38,6 +38,7 @@ from .month import Month
 from .output import write_csv
 from .parameters import Parameters
 from .policy import Policy, load_policy
+from .results import Store
 
 KERNEL = "python3"
 CELL_TIMEOUT = 900  # seconds one notebook cell may run before the report fails
@@ -199,7 +200,8 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
         except OSError as exc:
             raise UsageError(f"report: cannot write to {out}: {exc.strerror or exc}") from None
         try:
-            _build(staging, out=out, db_path=db_path, source=source, month=month, params=params,
+            _build(staging, out=out, db_path=db_path, store=Store.beside(db_path), source=source, month=month,
+                   params=params,
                    policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout, step=step, started=started)
             _readable(staging)
             step("publishing")
@@ -218,36 +220,35 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
     return final
 
 
-def _build(staging: Path, *, out: Path, db_path: Path, source, month: Month, params: Parameters,
+def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, month: Month, params: Parameters,
            policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started) -> None:
-    from . import ropa, rules, stats
+    from . import results, ropa, rules, stats
 
-    # 1. tables
-    step("evaluating rules and statistics")
-    engine = dbmod.connect(db_path, policy)
+    # 1. the month's results (computed once, or read from the store), then the tables
+    step("computing the month's results")
     try:
-        try:
-            result = rules.evaluate(engine, month, params)
-            write_csv(result.findings, staging / statusmod.FINDINGS_FILE)
-            not_assessed = [dict(r) for r in result.not_assessed]
-            status = statusmod.compare(result.findings, month, out, [r["rule_id"] for r in not_assessed])
-            write_csv(status.table, staging / statusmod.STATUS_FILE)
-            cross = stats.cross_border(engine, month)
-            write_csv(cross, staging / "cross_border.csv")
-            write_csv(ropa.build(engine, policy, month), staging / "ropa.csv")
-            ropa.write_xlsx(engine, policy, month, staging / "ropa.xlsx")
-            inputs = engine.inputs()
-            info = engine.load_info()
-        except (duckdb.Error, KeyError, ValueError, OSError) as exc:
-            raise GdprAnalyticsError(f"tables: {type(exc).__name__}: {_first_line(exc)}") from exc
-    finally:
-        engine.close()
+        with dbmod.connect(db_path, policy) as engine:
+            res = results.month_results(engine, month, params, policy, store)
+        result = res.findings
+        write_csv(result.findings, staging / statusmod.FINDINGS_FILE)
+        not_assessed = [dict(r) for r in result.not_assessed]
+        status = statusmod.compare(result.findings, month, out, [r["rule_id"] for r in not_assessed])
+        write_csv(status.table, staging / statusmod.STATUS_FILE)
+        cross = stats.cross_border(res, month)
+        write_csv(cross, staging / "cross_border.csv")
+        write_csv(res.record, staging / "ropa.csv")
+        ropa.write_xlsx(res, policy, month, staging / "ropa.xlsx", record=res.record)
+        inputs = res.inputs
+        info = res.load_info
+    except (duckdb.Error, KeyError, ValueError, OSError) as exc:
+        raise GdprAnalyticsError(f"tables: {type(exc).__name__}: {_first_line(exc)}") from exc
 
     # 2-3. notebooks, then auditor pages
     generated = manifest.iso(manifest.utc_now())
     nb_params = {
         "month": month.label,
         "db_path": str(db_path),
+        "results_path": str(store.root),
         "policy_path": str(policy.path),
         "retention_years": params.retention_years,
         "bulk_export_threshold": params.bulk_export_threshold,

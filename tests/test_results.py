@@ -1,0 +1,136 @@
+"""Month results are computed once per (data, policy, parameters, code), stored beside the database, and
+read back by the findings command, the report and the notebooks; anything else gives another key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gdpr_analytics import results
+from gdpr_analytics.db import connect
+from gdpr_analytics.load import load_to_file
+from gdpr_analytics.month import Month
+from gdpr_analytics.parameters import Parameters
+from gdpr_analytics.policy import load_policy
+from sources import write_source
+
+MONTH = Month.parse("2026-10")
+
+
+def _source(folder: Path, erased: str | None = None) -> Path:
+    # C1: last order 2023-09-15 -> RET-001 from 2026-09 on; C2 ordered in 2026; one tcs event from GB
+    # (XB-002) in October
+    return write_source(
+        folder,
+        customers=[{"customer_id": "C1", "erased_at": erased}, {"customer_id": "C2", "account_type": "pro"}],
+        orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-09-15T09:00:00"},
+                {"order_id": "O2", "customer_id": "C2", "ordered_at": "2026-01-10T09:00:00"}],
+        access_log=[{"event_id": "E1", "occurred_at": "2026-10-03T10:00:00", "processor": "tcs",
+                     "source_country": "GB", "resource": "orders"}])
+
+
+@pytest.fixture()
+def loaded(tmp_path):
+    db = tmp_path / "db.duckdb"
+    load_to_file(_source(tmp_path / "src"), db, show=False)
+    return db
+
+
+def _results(db: Path, params: Parameters | None = None, policy=None, store: results.Store | None = None):
+    policy = policy or load_policy()
+    with connect(db, policy) as engine:
+        return results.month_results(engine, MONTH, params or Parameters(), policy,
+                                     store or results.Store.beside(db))
+
+
+def test_computed_once_then_read_from_the_store(loaded, monkeypatch):
+    first = _results(loaded)
+    assert list(zip(first.findings.findings.rule_id, first.findings.findings.subject_id)) == [
+        ("RET-001", "C1"), ("XB-002", "E1")]
+    folder = results.Store.beside(loaded).folder(first.meta["parts"])
+    assert folder.parent.parent.parent == Path(str(loaded) + ".results")
+    assert (folder / "meta.json").is_file() and (folder / "findings.parquet").is_file()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("computed a second time")
+
+    monkeypatch.setattr(results, "compute", fail)
+    again = _results(loaded)
+    assert again.key == first.key
+    pd.testing.assert_frame_equal(again.findings.findings, first.findings.findings)
+    for name, df in first.frames.items():
+        pd.testing.assert_frame_equal(again.frames[name], df, obj=name)
+
+
+def test_every_statistic_is_stored_or_named_not_computed(loaded):
+    res = _results(loaded)
+    names = {q.name for q in results.statistic_queries()}
+    # uploads, marketing_sends and dsr_requests are absent: the queries that need them are not computed
+    assert set(res.meta["not_computed"]) == {
+        "marketing/stat_objections_trend", "marketing/stat_sends_by_channel", "rights/stat_dsr_by_right",
+        "rights/stat_dsr_closed", "rights/stat_dsr_open", "ropa/uploads_held", "observed/uploads"}
+    assert names - set(res.meta["not_computed"]) <= set(res.frames)
+    assert res.table("rights/stat_dsr_open") is None
+    with pytest.raises(KeyError, match="no stored result named 'nope'"):
+        res.table("nope")
+    # the month's access table comes from the roll-up: one tcs read from GB
+    summary = res.table("cross_border/summary")
+    assert summary[["processor", "source_country", "third_country", "events"]].values.tolist() == [
+        ["tcs", "GB", True, 1]]
+
+
+@pytest.mark.parametrize("change", ["parameters", "policy", "data"])
+def test_anything_else_gives_another_key(loaded, tmp_path, change):
+    first = _results(loaded)
+    params, policy = Parameters(), load_policy()
+    if change == "parameters":
+        params = Parameters(retention_years=4)  # C1's deadline moves to 2027-09: no RET-001
+        expected = [("XB-002", "E1")]
+    elif change == "policy":
+        text = (Path(policy.path)).read_text(encoding="utf-8").replace(
+            "countries: [EEA, IN]\n    scope:\n      - resource: customers",
+            "countries: [EEA, IN, GB]\n    scope:\n      - resource: customers")
+        assert text != Path(policy.path).read_text(encoding="utf-8")
+        (tmp_path / "policy.yml").write_text(text, encoding="utf-8")
+        policy = load_policy(tmp_path / "policy.yml")  # declares GB for tcs: no XB-002
+        expected = [("RET-001", "C1")]
+    else:
+        load_to_file(_source(tmp_path / "src", erased="2026-10-20T00:00:00"), loaded, show=False)
+        expected = [("XB-002", "E1")]  # C1 erased in October: no RET-001
+    second = _results(loaded, params, policy)
+    assert second.key != first.key
+    assert list(zip(second.findings.findings.rule_id, second.findings.findings.subject_id)) == expected
+
+
+def test_an_unwritable_store_computes_in_memory_with_the_same_types(loaded, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the store would be")
+    in_memory = _results(loaded, store=results.Store(blocker / "results"))
+    stored = _results(loaded)
+    assert not (blocker / "results").exists()
+    for name, df in stored.frames.items():
+        pd.testing.assert_frame_equal(in_memory.frames[name], df, obj=name)
+
+
+def test_load_keeps_the_results_of_the_current_and_previous_data_only(loaded, tmp_path):
+    store = results.Store.beside(loaded)
+    _results(loaded)
+    states = []
+    for erased in ("2026-10-20T00:00:00", "2026-10-21T00:00:00"):
+        load_to_file(_source(tmp_path / "src", erased=erased), loaded, show=False)
+        states.append(_results(loaded).meta["parts"]["data"][:16])
+    assert sorted(p.name for p in store.root.iterdir()) == sorted(states)
+
+
+def test_the_findings_command_reads_the_stored_results(loaded, capsys, monkeypatch):
+    from gdpr_analytics.cli import main
+
+    assert main(["findings", "--db", str(loaded), "--month", "2026-10"]) == 0
+    first = capsys.readouterr().out
+    monkeypatch.setattr(results, "compute", lambda *a, **k: pytest.fail("computed a second time"))
+    assert main(["findings", "--db", str(loaded), "--month", "2026-10"]) == 0
+    assert capsys.readouterr().out == first
+    assert first.splitlines()[1].startswith("RET-001,high,customer,C1,2026-09-15T09:00:00Z,")
