@@ -259,8 +259,10 @@ def test_cli_reports_a_failure_on_one_line(tiny_db, tmp_path, capsys, monkeypatc
     monkeypatch.setattr(report, "default_notebooks", lambda: [FAILING_NB])
     rc = cli.main(["report", "--db", str(tiny_db), "--month", "2026-10", "--out", str(tmp_path)])
     err = capsys.readouterr().err.strip().splitlines()
-    assert rc != 0 and len(err) == 1, err
-    assert "report_fails.ipynb" in err[0] and "In [4]" in err[0]
+    # not on a terminal: one timestamped line per step, then the one-line reason
+    assert rc == 1 and err[-1].startswith("gdpr-analytics: error: report 2026-10 not written: "), err
+    assert "report_fails.ipynb" in err[-1] and "In [4]" in err[-1]
+    assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ report 2026-10: ", line) for line in err[:-1]), err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from . import __version__
+from . import __version__, resources
 from .errors import GdprAnalyticsError, UsageError
 from .month import Month
 from .parameters import Parameters
@@ -43,6 +43,16 @@ def _add_rule_parameters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", type=Path, default=None, help="policy file (default policies/mystamp.yml)")
 
 
+def _add_resources(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("resources (defaults keep a command under 4 GB; see gdpr_analytics.resources)")
+    g.add_argument("--memory-limit", metavar="SIZE", help="memory DuckDB may use, e.g. 2GB (default 2GB, "
+                   "or GDPR_ANALYTICS_MEMORY_LIMIT); beyond it, work spills to --temp-dir")
+    g.add_argument("--threads", type=_positive, metavar="N", help="DuckDB threads (default: one per core, "
+                   "or GDPR_ANALYTICS_THREADS)")
+    g.add_argument("--temp-dir", type=Path, metavar="DIR", help="where DuckDB spills (default: the system's "
+                   "temporary folder, or GDPR_ANALYTICS_TEMP_DIR)")
+
+
 def _add_input(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--db", type=Path, help="a database written by `gdpr-analytics load`")
@@ -63,24 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default 2026-10-31)")
     p.add_argument("--seed", type=int, help="random seed (default 42)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    _add_resources(p)
 
     p = sub.add_parser("load", help="validate a source folder and load it into a DuckDB database "
                                     "(incrementally: only new or changed files are read)")
     p.add_argument("--source", type=Path, required=True)
     p.add_argument("--db", type=Path, required=True)
     p.add_argument("--full", action="store_true", help="rebuild the database from every file of the source")
+    _add_resources(p)
 
     p = sub.add_parser("findings", help="print the findings of one month (CSV or JSON) to stdout")
     _add_input(p)
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     _add_rule_parameters(p)
+    _add_resources(p)
 
     p = sub.add_parser("report", help="write the monthly report folder <out>/<YYYY-MM>/")
     _add_input(p)
     p.add_argument("--month", required=True, help="YYYY-MM, or 'latest' for the latest complete month")
     p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--jobs", type=_positive, metavar="N",
+                   help="notebooks executed at the same time (default: one per core, at most 4)")
     _add_rule_parameters(p)
+    _add_resources(p)
     return parser
 
 
@@ -151,7 +167,7 @@ def cmd_report(args: argparse.Namespace) -> None:
             with connect(db) as engine:
                 month = report.latest_complete_month(engine)
         folder = report.run_report(db=db, source=None, month=month, out=args.out, params=params,
-                                   policy_path=args.policy)
+                                   policy_path=args.policy, jobs=args.jobs or None)
     print(f"report written: {folder}", file=sys.stderr)
 
 
@@ -161,6 +177,7 @@ COMMANDS = {"sample": cmd_sample, "load": cmd_load, "findings": cmd_findings, "r
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        resources.override(args.memory_limit, args.threads, args.temp_dir)
         COMMANDS[args.command](args)
     except GdprAnalyticsError as exc:
         print(f"gdpr-analytics: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -19,11 +19,13 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
-from contextlib import ExitStack
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import duckdb
 import pandas as pd
@@ -38,6 +40,7 @@ from .month import Month
 from .output import write_csv
 from .parameters import Parameters
 from .policy import Policy, load_policy
+from .progress import log_line
 from .results import Store
 
 KERNEL = "python3"
@@ -60,6 +63,11 @@ FILES = [
     ("ropa.xlsx", "the Art. 30 record of processing activities (spreadsheet)"),
     (manifest.MANIFEST_FILE, "parameters, policy, inputs, versions and the SHA-256 of every file"),
 ]
+
+
+def default_jobs() -> int:
+    """Notebooks executed at the same time: one per core, at most four (each runs its own kernel)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def default_notebooks() -> list[Path]:
@@ -111,26 +119,40 @@ def _first_line(text: str) -> str:
 
 
 class _Steps:
-    """One line per step on stderr, only on a terminal; the duration of each step for the manifest."""
+    """Each step of a report: said on stderr (a line on a terminal, a UTC-timestamped line otherwise,
+    nothing when quiet) and timed for the manifest. Steps may run at the same time (notebooks)."""
 
     def __init__(self, month: Month, show: bool | None):
         self.month = month
-        self.show = sys.stderr.isatty() if show is None else show
-        self._marks: list[tuple[str, float]] = []
+        self.tty = sys.stderr.isatty()
+        self.show = show if show is not None else True
+        self._t0 = time.perf_counter()
+        self._done: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
 
-    def __call__(self, what: str) -> None:
-        self._marks.append((what, time.perf_counter()))
-        if self.show:
+    def say(self, what: str) -> None:
+        if not self.show:
+            return
+        if self.tty:
             print(f"report {self.month.label}: {what}", file=sys.stderr, flush=True)
+        else:
+            log_line(f"report {self.month.label}: {what}")
+
+    @contextmanager
+    def __call__(self, what: str) -> Iterator[None]:
+        start = time.perf_counter()
+        self.say(what)
+        yield
+        with self._lock:
+            self._done.append({"step": what, "start_s": round(start - self._t0, 2),
+                               "seconds": round(time.perf_counter() - start, 2)})
 
     def timings(self) -> list[dict[str, Any]]:
-        now = time.perf_counter()
-        ends = [t for _, t in self._marks[1:]] + [now]
-        return [{"step": what, "seconds": round(end - start, 2)} for (what, start), end in zip(self._marks, ends)]
+        return sorted(self._done, key=lambda d: d["start_s"])
 
 
 def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: Path, *,
-                     cell_timeout: int = CELL_TIMEOUT, progress_bar: bool = False):
+                     cell_timeout: int = CELL_TIMEOUT):
     """Execute one notebook with papermill into dst; a failure becomes one GdprAnalyticsError line."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -139,7 +161,7 @@ def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: 
         return pm.execute_notebook(
             str(src), str(dst), parameters=parameters, kernel_name=KERNEL, language="python",
             cwd=str(workdir), execution_timeout=cell_timeout, start_timeout=START_TIMEOUT,
-            progress_bar=progress_bar, log_output=False, request_save_on_cell_execute=False,
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             # the kernel's own log (not cell output) goes to our stderr: keep only its errors, not
             # ipykernel's warning that a local kernel talks over TCP
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
@@ -162,9 +184,10 @@ def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: 
 def run_report(db: str | Path | None = None, source: str | Path | None = None, *, month: Month,
                out: str | Path = "reports", params: Parameters | None = None,
                policy_path: str | Path | None = None, notebooks: Sequence[str | Path] | None = None,
-               cell_timeout: int = CELL_TIMEOUT, show: bool | None = None) -> Path:
+               cell_timeout: int = CELL_TIMEOUT, show: bool | None = None, jobs: int | None = None) -> Path:
     """Write `<out>/<month>/` and return it. Give `db` (a loaded database) or `source` (a source folder,
-    loaded into a temporary database that is removed afterwards)."""
+    loaded into a temporary database that is removed afterwards). `jobs` notebooks run at a time
+    (default: one per core, at most 4)."""
     started = manifest.utc_now()
     if (db is None) == (source is None):
         raise UsageError("report: give either a database (--db) or a source folder (--source)")
@@ -184,8 +207,8 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
 
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gdpr-analytics-")))
             db_path = tmp / "source.duckdb"
-            step(f"loading {source}")
-            load_to_file(Path(source), db_path, show=step.show)
+            with step(f"loading {source}"):
+                load_to_file(Path(source), db_path, show=False)
         else:
             db_path = Path(db).absolute()
 
@@ -201,11 +224,11 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
             raise UsageError(f"report: cannot write to {out}: {exc.strerror or exc}") from None
         try:
             _build(staging, out=out, db_path=db_path, store=Store.beside(db_path), source=source, month=month,
-                   params=params,
-                   policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout, step=step, started=started)
+                   params=params, policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout, step=step,
+                   started=started, jobs=jobs or default_jobs())
             _readable(staging)
-            step("publishing")
-            _publish(staging, final, month)
+            with step("publishing"):
+                _publish(staging, final, month)
         except GdprAnalyticsError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise GdprAnalyticsError(_one_line(f"report {month.label} not written: {exc}")) from exc.__cause__
@@ -221,13 +244,12 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
 
 
 def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, month: Month, params: Parameters,
-           policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started) -> None:
+           policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started, jobs: int) -> None:
     from . import results, ropa, rules, stats
 
     # 1. the month's results (computed once, or read from the store), then the tables
-    step("computing the month's results")
     try:
-        with dbmod.connect(db_path, policy) as engine:
+        with step("computing the month's results"), dbmod.connect(db_path, policy) as engine:
             res = results.month_results(engine, month, params, policy, store)
         result = res.findings
         write_csv(result.findings, staging / statusmod.FINDINGS_FILE)
@@ -260,35 +282,17 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
         generated_at=generated, tool_version=manifest.versions()["gdpr-analytics"], inputs=inputs,
     )
     (staging / "notebooks").mkdir()
-    pages: list[index_page.Link] = []
-    run_info = []
-    with tempfile.TemporaryDirectory(prefix="gdpr-analytics-work-") as work:
-        for src in nb_paths:
-            dst = staging / "notebooks" / src.name
-            step(f"executing {src.name}")
-            nb = execute_notebook(src, dst, nb_params, Path(work), cell_timeout=cell_timeout,
-                                  progress_bar=step.show)
-            page_name = src.stem + ".html"
-            step(f"exporting {page_name}")
-            title = html_export.notebook_title(nb, src.stem)
-            about = DESCRIPTIONS.get(src.stem, "")
-            info_page = html_export.PageInfo(title=title, subtitle=about[:1].upper() + about[1:],
-                                             **header)
-            try:
-                text = html_export.export_html(nb, info_page)
-            except Exception as exc:
-                raise GdprAnalyticsError(f"exporting {src.name}: {type(exc).__name__}: {_first_line(exc)}") from exc
-            refs = html_export.external_references(text)
-            if refs:
-                raise GdprAnalyticsError(f"exporting {src.name}: the page would load {refs[0]} from another host")
-            (staging / page_name).write_text(text, encoding="utf-8")
-            pages.append(index_page.Link(page_name, title, DESCRIPTIONS.get(src.stem, "")))
-            pm_meta = nb.metadata.get("papermill", {})
-            run_info.append({"notebook": f"notebooks/{src.name}", "page": page_name, "title": title,
-                             "duration_s": round(float(pm_meta.get("duration") or 0), 1)})
+    with tempfile.TemporaryDirectory(prefix="gdpr-analytics-work-") as work, \
+            ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="notebook") as pool:
+        # each worker executes one notebook (its own kernel) and exports it while the next one runs
+        futures = [pool.submit(_notebook_page, src, staging, nb_params, Path(work), header, cell_timeout, step)
+                   for src in nb_paths]
+        done = [f.result() for f in futures]  # in notebook order; the first failure is raised
+    pages = [page for page, _ in done]
+    run_info = [info for _, info in done]
 
     # 4. index and manifest
-    step("writing index.html and manifest.json")
+    step.say("writing index.html and manifest.json")
     versions = manifest.versions()
     files = [index_page.Link(name, name, desc) for name, desc in FILES]
     files += [index_page.Link(f"notebooks/{p.name}", f"notebooks/{p.name}", "executed notebook, with code, for analysts")
@@ -312,6 +316,31 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
                        database=database, started_at=started, finished_at=manifest.utc_now(),
                        status_baseline=status.baseline, notebooks=run_info, timings=step.timings())
     manifest.write(staging, m)
+
+
+def _notebook_page(src: Path, staging: Path, nb_params: dict[str, Any], work: Path, header: dict[str, Any],
+                   cell_timeout: int, step: _Steps) -> tuple[index_page.Link, dict[str, Any]]:
+    """Execute one notebook into staging/notebooks/ and export its auditor page into staging/."""
+    dst = staging / "notebooks" / src.name
+    with step(f"executing {src.name}"):
+        nb = execute_notebook(src, dst, nb_params, work, cell_timeout=cell_timeout)
+    page_name = src.stem + ".html"
+    with step(f"exporting {page_name}"):
+        title = html_export.notebook_title(nb, src.stem)
+        about = DESCRIPTIONS.get(src.stem, "")
+        info_page = html_export.PageInfo(title=title, subtitle=about[:1].upper() + about[1:], **header)
+        try:
+            text = html_export.export_html(nb, info_page)
+        except Exception as exc:
+            raise GdprAnalyticsError(f"exporting {src.name}: {type(exc).__name__}: {_first_line(exc)}") from exc
+        refs = html_export.external_references(text)
+        if refs:
+            raise GdprAnalyticsError(f"exporting {src.name}: the page would load {refs[0]} from another host")
+        (staging / page_name).write_text(text, encoding="utf-8")
+    pm_meta = nb.metadata.get("papermill", {})
+    return (index_page.Link(page_name, title, DESCRIPTIONS.get(src.stem, "")),
+            {"notebook": f"notebooks/{src.name}", "page": page_name, "title": title,
+             "duration_s": round(float(pm_meta.get("duration") or 0), 1)})
 
 
 def _ts(value) -> str:

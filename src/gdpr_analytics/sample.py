@@ -47,6 +47,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import resources
 from .contract import TABLES
 from .errors import UsageError
 from .progress import progress as _progress
@@ -871,7 +872,9 @@ def _variables(customers: int, events: int, end: date, seed: int, months: int = 
 
 
 def _connect(scratch: Path, variables: dict[str, object]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(config={"temp_directory": str(scratch / "spill"), "preserve_insertion_order": True})
+    limits = resources.current()
+    con = duckdb.connect(config={"temp_directory": str(scratch / "spill"), "preserve_insertion_order": True,
+                                 "memory_limit": limits.memory_limit, "threads": str(limits.threads)})
     con.execute("SET enable_progress_bar = false")
     con.execute("SET TimeZone = 'UTC'")
     for name, value in variables.items():
