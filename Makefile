@@ -6,8 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     := build/sample.duckdb
 MONTH  ?= latest
+# make lab: JupyterLab on notebooks/ with the sample database; no news, no update check, no extension
+# listing from PyPI (privacy offices are often offline). LAB_ARGS adds options (e.g. --allow-root)
+LAB_ARGS ?=
 
-.PHONY: install report test sample bench clean
+.PHONY: install report test sample bench clean lab
 
 install: $(VENV)/.installed
 
@@ -20,6 +23,15 @@ report: install
 	@mkdir -p build
 	$(BIN)/gdpr-analytics load --source data_samples --db $(DB)
 	$(BIN)/gdpr-analytics report --db $(DB) --month $(MONTH) --out reports
+
+lab: install
+	@mkdir -p build
+	$(BIN)/gdpr-analytics load --source data_samples --db $(DB)
+	cd notebooks && JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyterlab/user-settings \
+	    JUPYTERLAB_WORKSPACES_DIR=$(CURDIR)/build/lab-workspaces \
+	    $(CURDIR)/$(BIN)/jupyter lab --LabApp.news_url=None \
+	    --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+	    --LabApp.extension_manager=readonly $(LAB_ARGS)
 
 test: install
 	$(BIN)/python -m pytest

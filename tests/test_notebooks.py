@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from gdpr_analytics import report
+
 try:
     from test_stats_queries import load_scenario
 except ImportError:  # tests/ imported as a package
@@ -38,8 +40,9 @@ def load(name: str) -> nbformat.NotebookNode:
     return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
 
 
-def test_the_four_notebooks_and_nothing_else():
-    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
+def test_the_four_report_notebooks_and_the_explore_notebook():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == NAMES + ["explore"]
+    assert [p.stem for p in report.default_notebooks()] == NAMES
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -58,7 +61,7 @@ def test_exactly_one_parameters_cell_with_the_six_names(name):
     assert list(assigned) == list(PARAMETERS)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES + ["explore"])
 def test_committed_without_outputs_or_execution_counts(name):
     nb = load(name)
     nbformat.validate(nb)

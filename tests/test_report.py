@@ -12,7 +12,9 @@ import csv
 import hashlib
 import html
 import json
+import os
 import re
+import shutil
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -79,6 +81,25 @@ def fixture_report(tiny_db, tmp_path_factory) -> Path:
     return report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=out, notebooks=[OK_NB], show=False)
 
 
+@pytest.mark.slow
+def test_notebooks_run_at_the_same_time_and_leave_our_working_folder_alone(tiny_db, tmp_path):
+    notebooks = []
+    for i in (1, 2, 3):
+        nb = tmp_path / f"{i:02d}_copy.ipynb"
+        shutil.copy(OK_NB, nb)
+        notebooks.append(nb)
+    before = os.getcwd()
+    folder = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path / "out", notebooks=notebooks,
+                               show=False, jobs=2)
+    assert os.getcwd() == before
+    assert sorted(p.name for p in folder.glob("*.html")) == ["01_copy.html", "02_copy.html", "03_copy.html",
+                                                             "index.html"]
+    timings = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["timings"]
+    runs = {t["step"]: (t["start_s"], t["start_s"] + t["seconds"]) for t in timings if t["step"].startswith("executing")}
+    (a0, a1), (b0, b1) = runs["executing 01_copy.ipynb"], runs["executing 02_copy.ipynb"]
+    assert a0 < b1 and b0 < a1  # the first two ran at the same time
+
+
 class _Elements(HTMLParser):
     """Every element's tag and classes, outside script text."""
 
@@ -122,6 +143,7 @@ def test_notebook_ran_in_this_interpreter_with_real_types(fixture_report):
     nb = json.loads((fixture_report / "notebooks" / "report_ok.ipynb").read_text(encoding="utf-8"))
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert f"kernel-python: {sys.executable}" in text
+    assert re.search(r"kernel-cwd: gdpr-analytics-work-\w+", text)  # an explicit working folder, not ours
     assert ("parameter-types: [('bulk_export_threshold', 'int'), ('db_path', 'str'), ('month', 'str'), "
             "('policy_path', 'str'), ('retention_years', 'int')]") in text
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]

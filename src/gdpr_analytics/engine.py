@@ -83,10 +83,14 @@ class Engine:
 
 
 class DuckDBEngine(Engine):
-    """A database written by `gdpr-analytics load`, opened read-only (other processes may read at the
-    same time), TimeZone UTC, with the memory, thread and spill settings of `resources`."""
+    """A database written by `gdpr-analytics load`, attached read-only (other processes may read it at the
+    same time), TimeZone UTC, with the memory, thread and spill settings of `resources`.
+
+    The connection's own catalog is in memory: it holds the policy tables and one view per table of the
+    database, so every cursor of the connection (jupysql's, for one) sees both."""
 
     name = "duckdb"
+    CATALOG = "gdpr"
 
     def __init__(self, db_path: str | Path, policy=None):
         import duckdb
@@ -94,11 +98,20 @@ class DuckDBEngine(Engine):
         self.db_path = Path(db_path)
         if not self.db_path.is_file():
             raise UsageError(f"database {self.db_path} does not exist: run `gdpr-analytics load` first")
+        self.con = duckdb.connect(config=resources.current().config())
         try:
-            self.con = duckdb.connect(str(self.db_path), read_only=True, config=resources.current().config())
+            self.con.execute(f"ATTACH $path AS {self.CATALOG} (READ_ONLY)", {"path": str(self.db_path)})
         except duckdb.Error as exc:
+            self.con.close()
             raise UsageError(f"cannot open database {self.db_path}: {str(exc).splitlines()[0]}") from None
         self.con.execute("SET TimeZone = 'UTC'")
+        names = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' "
+            "UNION SELECT view_name FROM duckdb_views() WHERE database_name = $db AND schema_name = 'main' "
+            "AND NOT internal", {"db": self.CATALOG}).fetchall()
+        for (name,) in sorted(names):
+            quoted = '"' + name.replace('"', '""') + '"'
+            self.con.execute(f"CREATE VIEW main.{quoted} AS SELECT * FROM {self.CATALOG}.main.{quoted}")
         if policy is not None:
             self.register_policy(policy)
 
@@ -110,10 +123,10 @@ class DuckDBEngine(Engine):
 
     def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
         defs = ", ".join(f"{c} {t}" for c, t in columns)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name}({defs})")
+        self.con.execute(f"CREATE OR REPLACE TABLE main.{name}({defs})")
         if rows:
             marks = ", ".join("?" for _ in columns)
-            self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+            self.con.executemany(f"INSERT INTO main.{name} VALUES ({marks})", rows)
 
     def close(self) -> None:
         self.con.close()

@@ -158,9 +158,12 @@ def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: 
     from papermill.exceptions import PapermillExecutionError
 
     try:
+        # The kernel starts in workdir through nbclient's resources, not papermill's `cwd`, which changes
+        # the whole process's working folder and so cannot be used by two notebooks at once.
         return pm.execute_notebook(
             str(src), str(dst), parameters=parameters, kernel_name=KERNEL, language="python",
-            cwd=str(workdir), execution_timeout=cell_timeout, start_timeout=START_TIMEOUT,
+            resources={"metadata": {"path": str(workdir)}}, execution_timeout=cell_timeout,
+            start_timeout=START_TIMEOUT,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             # the kernel's own log (not cell output) goes to our stderr: keep only its errors, not
             # ipykernel's warning that a local kernel talks over TCP

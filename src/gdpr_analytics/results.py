@@ -48,10 +48,14 @@ OBSERVATION = ("subjects", "uploads", "fill", "seen", "extras", "gaps")
 DEFAULT_COUNTRY = "IN"
 
 
+#: Query folders that are not month statistics: roll-ups (kept by load), one subject (explore notebook).
+NOT_MONTHLY = ("rollups/", "explore/")
+
+
 def statistic_queries() -> list[queries.Query]:
-    """The named queries stored with a month: every query that is neither a rule nor a roll-up."""
+    """The named queries stored with a month: every query that is not a rule, a roll-up or an explore query."""
     return [q for name, q in queries.all_queries().items()
-            if "rule" not in q.meta and not name.startswith("rollups/")]
+            if "rule" not in q.meta and not name.startswith(NOT_MONTHLY)]
 
 
 def focus_country(policy) -> str:

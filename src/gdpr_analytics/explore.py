@@ -1,0 +1,87 @@
+"""Ad-hoc questions for analysts (notebooks/explore.ipynb, not part of the report).
+
+`connect` opens the database read-only with the policy tables registered (its `.con` is what jupysql's
+`%sql` talks to); `subject` gathers everything about one pseudonymous data subject: the facts the rules
+use, the month's findings about the subject or about its events, sends and requests, and every access
+event, marketing send and data-subject request (named queries of queries/explore/). Tables show
+pseudonymous identifiers only; the notebook helpers refuse personal-data columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import db, results
+from .engine import Engine
+from .month import Month
+from .parameters import Parameters
+from .policy import load_policy
+
+
+def connect(db_path: str | Path, policy_path: str | Path | None = None) -> Engine:
+    """The database, read-only, in UTC, with the policy tables (policy_processor, …) registered."""
+    return db.connect(Path(db_path).expanduser().resolve(), load_policy(policy_path))
+
+
+@dataclass
+class Subject:
+    """Everything the data says about one data subject; None where the table is absent."""
+
+    customer_id: str
+    month: Month
+    timeline: pd.DataFrame
+    findings: pd.DataFrame
+    access: pd.DataFrame | None
+    sends: pd.DataFrame | None
+    requests: pd.DataFrame | None
+
+
+def subject(engine: Engine, customer_id: str, month: str, policy_path: str | Path | None = None,
+            params: Parameters | None = None) -> Subject:
+    """One subject's facts, the month's findings about it (read from the month results), and every access
+    event, send and request about it."""
+    present = engine.present_tables()
+
+    def run(name: str, table: str) -> pd.DataFrame | None:
+        return engine.run(name, customer_id=customer_id) if table in present else None
+
+    m = Month.parse(month)
+    policy = load_policy(policy_path)
+    store = results.Store.beside(engine.db_path) if hasattr(engine, "db_path") else None
+    res = results.month_results(engine, m, params or Parameters(), policy, store)
+    access, sends, requests = (run("explore/subject_access", "access_log"), run("explore/subject_sends", "marketing_sends"),
+                               run("explore/subject_requests", "dsr_requests"))
+    mine = {customer_id}
+    for df, key in ((access, "event_id"), (sends, "send_id"), (requests, "request_id")):
+        if df is not None:
+            mine.update(df[key].tolist())
+    found = res.findings.findings
+    return Subject(customer_id=customer_id, month=m, timeline=engine.run("explore/subject_timeline", customer_id=customer_id),
+                   findings=found[found["subject_id"].isin(mine)].reset_index(drop=True),
+                   access=access, sends=sends, requests=requests)
+
+
+def show_subject(engine: Engine, customer_id: str, month: str, policy_path: str | Path | None = None) -> Subject:
+    """Display `subject(...)` as escaped tables (the explore notebook's helper)."""
+    from IPython.display import HTML, display
+
+    from .notebook import frame_html, not_assessed
+
+    s = subject(engine, customer_id, month, policy_path)
+    sections = [
+        ("The subject (facts the rules use)", s.timeline),
+        (f"Findings of {s.month.label} about the subject, its access events, sends and requests", s.findings),
+        ("Access events about the subject (all months)", s.access),
+        ("Marketing sends to the subject (all months)", s.sends),
+        ("Data-subject requests of the subject (all months)", s.requests),
+    ]
+    for title, df in sections:
+        display(HTML(f"<h4>{title}</h4>"))
+        if df is None:
+            display(not_assessed("The source has no such table."))
+        else:
+            display(HTML(frame_html(df, max_rows=100)))
+    return s
