@@ -40,8 +40,10 @@ test: install
 sample: install
 	$(BIN)/gdpr-analytics sample --out data_samples
 
+# Issue 7's benchmark at 1M customers / 50M events / 24 months (long: run it on an idle machine).
+# Smaller: make bench BENCH_ARGS="--customers 20000 --events 1000000". See README, Benchmarks.
 bench: install
-	$(BIN)/python benchmarks/bench_findings.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build $(VENV)
