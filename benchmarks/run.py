@@ -107,7 +107,7 @@ class StepSkipped(Exception):
 
 
 class Bench:
-    """One benchmark run: its arguments, folders, rows, checks and the features found on this code."""
+    """One benchmark run: its arguments, folders, rows and checks."""
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
@@ -119,7 +119,6 @@ class Bench:
         self.source: Path | None = None
         self.month: str | None = args.month
         self.rows: list[Row] = []
-        self.features: dict[str, bool] = {}
         self.data: dict = {}
 
     def repeat(self, label: str, cmd: Callable[[int], list], **kw) -> list[measure.Run]:
@@ -178,19 +177,13 @@ def step_generation(b: Bench) -> None:
 
 
 def step_load(b: Bench) -> None:
-    help_text = subprocess.run([CLI, "load", "--help"], capture_output=True, text=True,
-                               env=measure.clean_env()).stdout
-    b.features["load_full"] = "--full" in help_text
-    extra = ["--full"] if b.features["load_full"] else []
-
     def before(i: int) -> None:
         for p in (b.db, b.db.with_name(b.db.name + ".wal"), results_store(b.db)):
             benchdata.remove(p)
 
-    runs = b.repeat("full load", lambda i: [CLI, "load", "--source", b.source, "--db", b.db, *extra], before=before)
-    note = "into a new database file" + ("" if extra else "; `load --full` not available yet: plain `load`")
-    b.add(from_runs("load_full", "full load" + (" (load --full)" if extra else " (load)"), runs,
-                    target="load_full", note=note))
+    runs = b.repeat("full load", lambda i: [CLI, "load", "--source", b.source, "--db", b.db, "--full"],
+                    before=before)
+    b.add(from_runs("load_full", "full load (load --full)", runs, target="load_full", note="into a new database file"))
 
 
 def findings_text(b: Bench, db: Path, label: str) -> bytes:
@@ -233,16 +226,14 @@ def step_findings(b: Bench) -> None:
     store = results_store(b.db)
     cmd = lambda i: [CLI, "findings", "--db", b.db, "--month", b.month]  # noqa: E731
     cold = b.repeat("findings cold", cmd, before=lambda i: benchdata.remove(store))
-    b.features["results_store"] = store.exists()
+    stored = store.exists()
     warm = b.repeat("findings warm", cmd)
     same = cold[-1].stdout.read_bytes() == warm[-1].stdout.read_bytes()
     for row_id, runs, label in (("findings_cold", cold, "cold: no stored month results"),
                                 ("findings_warm", warm, "warm: month results stored")):
         row = from_runs(row_id, f"findings {b.month} ({label})", runs, target=row_id,
-                        checks={"cold and warm output identical": same})
+                        checks={"cold and warm output identical": same, f"month results stored in {store.name}": stored})
         row.ratio = row.seconds / floor_s
-        if row_id == "findings_warm" and not b.features["results_store"]:
-            row.note = f"no results store ({store.name}) after a findings run: warm = cold"
         b.add(row)
 
 
@@ -395,8 +386,6 @@ def table(b: Bench, info: dict) -> str:
            "peak MB = largest summed RSS of the process and its children (MB = 10^6 bytes)",
            "", fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines), ""]
     out += [f"{r.figure.strip()}: {r.note}" for r in b.rows if r.note]
-    features = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in b.features.items())
-    out.append(f"features found: {features}")
     return "\n".join(out)
 
 
@@ -454,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
                       "reps": args.reps},
             "memory": "summed RSS of the process and all its descendants, sampled every 20 ms (psutil); "
                       "peak_mb is the largest over the runs, MB = 10^6 bytes",
-            "data": b.data, "work": str(b.work), "features": b.features,
+            "data": b.data, "work": str(b.work),
             "targets": {k: {"bar": t.bar, "goal": t.goal} for k, t in targets.TARGETS.items()}}
     text = table(b, info)
     print(text)
