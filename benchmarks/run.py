@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field

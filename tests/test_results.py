@@ -3,7 +3,6 @@ read back by the findings command, the report and the notebooks; anything else g
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd

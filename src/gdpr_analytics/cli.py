@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import __version__, resources
-from .errors import GdprAnalyticsError, UsageError
+from .errors import GdprAnalyticsError
 from .month import Month
 from .parameters import Parameters
 
