@@ -137,12 +137,12 @@ def cmd_findings(args: argparse.Namespace) -> None:
     from .db import connect
     from .findings_output import findings_json, write_findings_csv
     from .policy import load_policy
-    from .results import Store, month_results
+    from .results import FINDINGS, Store, month_results
 
     month, params, policy = Month.parse(args.month), _params(args), load_policy(args.policy)
     with _database(args) as db:
         with connect(db, policy) as engine:
-            result = month_results(engine, month, params, policy, Store.beside(db)).findings
+            result = month_results(engine, month, params, policy, Store.beside(db), tables=[FINDINGS]).findings
     if args.format == "csv":
         write_findings_csv(result, sys.stdout)
         for item in result.not_assessed:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -220,11 +220,12 @@ class Store:
     def folder(self, parts: dict[str, Any]) -> Path:
         return self.root / (parts["data"][:16] or "unknown") / parts["month"] / key_of(parts)
 
-    def get(self, parts: dict[str, Any], month: Month, params: Parameters) -> MonthResults | None:
+    def get(self, parts: dict[str, Any], month: Month, params: Parameters,
+            tables: Sequence[str] | None = None) -> MonthResults | None:
         folder = self.folder(parts)
         if not (folder / "meta.json").is_file():
             return None
-        return read(folder, month, params)
+        return read(folder, month, params, tables)
 
     def put(self, parts: dict[str, Any], frames: dict[str, pd.DataFrame], meta: dict) -> Path | None:
         """Write the results; None when the store cannot be written (the caller keeps them in memory)."""
@@ -276,32 +277,34 @@ def write(folder: Path, parts: dict[str, Any], frames: dict[str, pd.DataFrame], 
                                       encoding="utf-8")
 
 
-def read(folder: Path, month: Month, params: Parameters) -> MonthResults:
+def read(folder: Path, month: Month, params: Parameters, tables: Sequence[str] | None = None) -> MonthResults:
+    """The results stored in folder: every table, or only `tables` (the findings command needs one)."""
     import duckdb
 
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     con = duckdb.connect()
     try:
         frames = {name: con.execute("SELECT * FROM read_parquet($p)", {"p": str(folder / _file_name(name))}).df()
-                  for name in meta["tables"]}
+                  for name in meta["tables"] if tables is None or name in tables}
     finally:
         con.close()
     return MonthResults(month=month, params=params, key=meta["key"], meta=meta, frames=frames)
 
 
 def month_results(engine: Engine, month: Month, params: Parameters, policy,
-                  store: Store | None = None) -> MonthResults:
+                  store: Store | None = None, tables: Sequence[str] | None = None) -> MonthResults:
     """The month's results: read from the store when they were computed from the same data, policy,
-    parameters and code; otherwise computed now, stored, and read back from what was stored."""
+    parameters and code; otherwise computed now, stored, and read back from what was stored.
+    `tables`: read only these (default: all)."""
     parts = key_parts(engine.load_info(), month, params, policy)
     if store is not None:
-        found = store.get(parts, month, params)
+        found = store.get(parts, month, params, tables)
         if found is not None:
             return found
     frames, meta = compute(engine, month, params, policy)
     folder = store.put(parts, frames, meta) if store is not None else None
     if folder is not None:
-        return read(folder, month, params)
+        return read(folder, month, params, tables)
     with tempfile.TemporaryDirectory(prefix="gdpr-analytics-results-") as tmp:
         write(Path(tmp), parts, frames, meta)  # the same round trip as a stored result: same types
-        return read(Path(tmp), month, params)
+        return read(Path(tmp), month, params, tables)

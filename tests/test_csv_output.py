@@ -1,0 +1,54 @@
+"""The CSV writer formats text and timestamp columns in DuckDB, a column at a time; it must give exactly
+the text of the value-by-value reference (`output.write_rows`), and the hand-written bytes below."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from gdpr_analytics import output
+
+TEXTS = ["plain", "", None, "a,b", 'say "hi"', "line\nbreak", "lone\rcr", "crlf\r\n", "=SUM(A1)", "+1", "-1",
+         "@x", "\tTab", "\rCR first", "'quoted", "Zoë — ünïcode", "=\"both\",x"]
+
+
+def _frame() -> pd.DataFrame:
+    n = len(TEXTS)
+    return pd.DataFrame({
+        "text": pd.Series(TEXTS, dtype="str"),
+        "naive": pd.Series([datetime(2024, 2, 29, 23, 59, 59)] * (n - 1) + [None], dtype="datetime64[us]"),
+        "aware": pd.Series([datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)] * n).dt.tz_convert("Europe/Brussels"),
+        "flag": [i % 2 == 0 for i in range(n)],
+        "count": list(range(-1, n - 1)),
+        "ratio": [0.5, None] + [1e20] * (n - 2),
+        "mixed": pd.Series(["x", 3, None, True] + ["=y"] * (n - 4), dtype=object),
+    })
+
+
+def _reference(df: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    output.write_rows(df, buf)
+    return buf.getvalue()
+
+
+def test_column_at_a_time_equals_value_by_value():
+    df = _frame()
+    assert output.csv_text(df) == _reference(df)
+
+
+def test_every_kind_of_value_by_hand():
+    df = pd.DataFrame({"text": pd.Series(["=1+1", 'a "b", c', "lone\rcr", None], dtype="str"),
+                       "when": pd.Series([datetime(2024, 2, 29, 12)] * 3 + [None], dtype="datetime64[us]"),
+                       "n": [-5, 0, 7, 1], "ok": [True, False, True, False]})
+    assert output.csv_text(df) == (
+        "text,when,n,ok\n"
+        "'=1+1,2024-02-29T12:00:00Z,-5,true\n"
+        '"a ""b"", c",2024-02-29T12:00:00Z,0,false\n'
+        '"lone\rcr",2024-02-29T12:00:00Z,7,true\n'
+        ",,1,false\n")
+
+
+def test_empty_frame_is_the_header_alone():
+    assert output.csv_text(pd.DataFrame({"a": pd.Series([], dtype="str"), "=b": []})) == "a,'=b\n"
