@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -100,6 +101,29 @@ def test_notebooks_run_at_the_same_time_and_leave_our_working_folder_alone(tiny_
     assert a0 < b1 and b0 < a1  # the first two ran at the same time
 
 
+@pytest.mark.slow
+def test_a_successful_run_prints_only_its_steps(tiny_db, tmp_path):
+    """Off a terminal: one timestamped line per step and the folder written; no kernel log (ipykernel
+    logs `KeyboardInterrupt caught in kernel` when jupyter_client interrupts it before shutting it down)."""
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    for i in range(1, 5):
+        shutil.copy(OK_NB, notebooks / f"{i:02d}_copy.ipynb")
+    code = ("import sys\nfrom pathlib import Path\nfrom gdpr_analytics import cli, report\n"
+            f"report.default_notebooks = lambda: sorted(Path({str(notebooks)!r}).glob('*.ipynb'))\n"
+            "sys.exit(cli.main(sys.argv[1:]))")
+    run = subprocess.run([sys.executable, "-c", code, "report", "--db", str(tiny_db), "--month", "2026-10",
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    step = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ report 2026-10: (computing the month's results|"
+                      r"executing 0[1-4]_copy.ipynb|exporting 0[1-4]_copy.html|writing index.html and manifest.json|"
+                      r"publishing)$")
+    assert [line for line in lines[:-1] if not step.match(line)] == []
+    assert lines[-1] == f"report written: {tmp_path / 'out' / '2026-10'}"
+    assert run.stdout == ""
+
+
 class _Elements(HTMLParser):
     """Every element's tag and classes, outside script text."""
 
@@ -143,7 +167,7 @@ def test_notebook_ran_in_this_interpreter_with_real_types(fixture_report):
     nb = json.loads((fixture_report / "notebooks" / "report_ok.ipynb").read_text(encoding="utf-8"))
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert f"kernel-python: {sys.executable}" in text
-    assert re.search(r"kernel-cwd: gdpr-analytics-work-\w+", text)  # an explicit working folder, not ours
+    assert "kernel-cwd: report_ok\n" in text  # its own working folder (which receives kernel.log), not ours
     assert ("parameter-types: [('bulk_export_threshold', 'int'), ('db_path', 'str'), ('month', 'str'), "
             "('policy_path', 'str'), ('retention_years', 'int')]") in text
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]

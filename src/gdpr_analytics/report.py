@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import duckdb
+import nbformat
 import pandas as pd
 
 from . import db as dbmod
@@ -153,19 +154,22 @@ class _Steps:
 
 def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: Path, *,
                      cell_timeout: int = CELL_TIMEOUT):
-    """Execute one notebook with papermill into dst; a failure becomes one GdprAnalyticsError line."""
+    """Execute one notebook with papermill into dst, its kernel in workdir (which receives the kernel's own
+    log, see kernel.py); a failure becomes one GdprAnalyticsError line."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    from .kernel import LoggedKernelManager, last_log_line
 
     try:
         # The kernel starts in workdir through nbclient's resources, not papermill's `cwd`, which changes
         # the whole process's working folder and so cannot be used by two notebooks at once.
         return pm.execute_notebook(
             str(src), str(dst), parameters=parameters, kernel_name=KERNEL, language="python",
-            resources={"metadata": {"path": str(workdir)}}, execution_timeout=cell_timeout,
-            start_timeout=START_TIMEOUT,
+            resources={"metadata": {"path": str(workdir)}}, kernel_manager_class=LoggedKernelManager,
+            execution_timeout=cell_timeout, start_timeout=START_TIMEOUT,
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            # the kernel's own log (not cell output) goes to our stderr: keep only its errors, not
+            # the kernel's own log (not cell output) goes to its kernel.log: only its errors, not
             # ipykernel's warning that a local kernel talks over TCP
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
@@ -180,8 +184,10 @@ def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: 
         raise GdprAnalyticsError(_one_line(
             f"notebook {src.name}: a cell{cell} ran longer than {cell_timeout} s")) from None
     except Exception as exc:  # kernel died or did not start, unreadable notebook, ...
+        said = last_log_line(workdir)
         raise GdprAnalyticsError(_one_line(
-            f"notebook {src.name} could not be executed: {type(exc).__name__}: {_first_line(exc)}")) from exc
+            f"notebook {src.name} could not be executed: {type(exc).__name__}: {_first_line(exc)}"
+            + (f" (the kernel's last words: {said})" if said else ""))) from exc
 
 
 def run_report(db: str | Path | None = None, source: str | Path | None = None, *, month: Month,
@@ -321,12 +327,26 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
     manifest.write(staging, m)
 
 
+def rerunnable(nb, parameters: dict[str, Any]) -> None:
+    """Make the executed notebook's `parameters` cell hold the values it ran with (absolute paths), so that
+    `papermill executed.ipynb out.ipynb -p month 2026-09`, which replaces only the injected cell, runs
+    against the same database, results and policy wherever it is started from."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            cell.source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
+            return
+
+
 def _notebook_page(src: Path, staging: Path, nb_params: dict[str, Any], work: Path, header: dict[str, Any],
                    cell_timeout: int, step: _Steps) -> tuple[index_page.Link, dict[str, Any]]:
     """Execute one notebook into staging/notebooks/ and export its auditor page into staging/."""
     dst = staging / "notebooks" / src.name
+    folder = work / src.stem  # the kernel's own working folder
+    folder.mkdir()
     with step(f"executing {src.name}"):
-        nb = execute_notebook(src, dst, nb_params, work, cell_timeout=cell_timeout)
+        nb = execute_notebook(src, dst, nb_params, folder, cell_timeout=cell_timeout)
+        rerunnable(nb, nb_params)
+        nbformat.write(nb, str(dst))
     page_name = src.stem + ".html"
     with step(f"exporting {page_name}"):
         title = html_export.notebook_title(nb, src.stem)
