@@ -267,3 +267,28 @@ def test_print_to_pdf(sample_report, visit, page_tools, artifacts):
         assert not v.outside
         printed.append(target)
     assert printed
+
+
+def test_each_rule_on_index_links_to_its_evidence(sample_report, visit):
+    """Every rule of the findings table links to its evidence on its page: the target exists and the
+    browser scrolls to it (the sample has findings for every rule in its latest month)."""
+    folder = sample_report.folder.resolve()
+    v = visit(folder / "index.html", root=folder)
+    links = v.page.evaluate("""() => Array.from(document.querySelectorAll('table.findings a'))
+        .map(a => ({text: a.textContent, href: a.getAttribute('href')}))""")
+    rules = {a["text"] for a in links}
+    assert len(rules) == 15, links
+    problems = []
+    for a in links:
+        page, _, anchor = a["href"].partition("#")
+        assert anchor == f"evidence-{a['text']}", a
+        w = visit(folder / page, root=folder)
+        w.page.goto((folder / page).as_uri() + "#" + anchor)
+        state = w.page.evaluate("""(id) => { const e = document.getElementById(id); if (!e) return null;
+            const r = e.getBoundingClientRect(); return {top: r.top, height: window.innerHeight}; }""", anchor)
+        if state is None:
+            problems.append(f"{a['href']}: no element with that id")
+        elif not -2 <= state["top"] < state["height"]:  # scrolled to it (to the sub-pixel)
+            problems.append(f"{a['href']}: the evidence is not on screen after following the link ({state})")
+        problems += [f"{a['href']}: {p}" for p in w.problems]
+    assert not problems, "\n".join(problems)

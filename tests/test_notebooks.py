@@ -115,6 +115,19 @@ def test_tables_escape_every_value_and_refuse_personal_columns():
         frame_html(pd.DataFrame({"customer_id": ["C1"], "email": ["a@b.c"]}))
 
 
+def test_tables_longer_than_a_screen_are_folded():
+    import pandas as pd
+
+    from gdpr_analytics.notebook import FOLD_ROWS, frame_html
+
+    short = frame_html(pd.DataFrame({"n": range(FOLD_ROWS)}))
+    assert "<details" not in short and short.count("<tr") == FOLD_ROWS + 1  # and the header row
+    long = frame_html(pd.DataFrame({"n": range(300)}), max_rows=200)
+    assert long.startswith('<details class="ga-fold"><summary>300 rows: show the table</summary><table')
+    assert long.count("<tr") == 201 and "Showing the first 200 of 300 rows." in long
+    assert long.endswith("</details>")
+
+
 def test_charts_use_an_offline_renderer_without_cdn():
     import plotly.io as pio
 

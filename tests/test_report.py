@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import markupsafe
 import pandas as pd
 import pytest
 
@@ -266,9 +267,16 @@ def test_index_page(fixture_report):
     assert "Third-country access share" in text and "50.0%" in text  # 2 of 4 October events from IN
     assert re.search(r"Customers past retention \(RET-001\)</div><div class=\"value\">3<", text)
     # the undeclared processor's name is shown escaped, never as markup
-    assert EVIL not in text and html.escape(EVIL) in text
-    # not assessed rules are listed, not shown as zero
-    assert "Rules not assessed" in text and "marketing_sends absent" in text
+    assert EVIL not in text and str(markupsafe.escape(EVIL)) in text
+    # the verdict comes first; not assessed rules are named with the reason, not shown as zero
+    assert text.index('id="verdict"') < text.index('id="findings"') < text.index('id="provenance"')
+    verdict = re.search(r'<section id="verdict".*?</section>', text, re.S).group(0)
+    assert "2026-10: 4 high-severity findings under 2 rules (RET-001, XB-001)." in verdict  # C0, C1, C3; E10c
+    assert "Not assessed: DSR-001 (table dsr_requests absent from the source); MKT-001" in verdict
+    # the analysts' notebooks are listed apart from the auditor files; no local absolute path
+    files = text[text.index('id="files"'):text.index('id="analysts"')]
+    assert ".ipynb" not in files and "notebooks/report_ok.ipynb" in text[text.index('id="analysts"'):]
+    assert str(fixture_report.parent) not in text and "/tmp/" not in text
 
 
 # -- failure ------------------------------------------------------------------------------------
@@ -355,7 +363,7 @@ def test_status_over_three_monthly_reports(tiny_db, tmp_path):
     assert [k for k, r in oct_.items() if r["status"] in ("new", "persisting")] == [
         (line.split(",")[0], line.split(",")[3]) for line in findings[1:]]
     index = (tmp_path / "2026-10" / "index.html").read_text(encoding="utf-8")
-    row = re.search(r"<tr><td>RET-001</td>.*?</tr>", index).group(0)
+    row = re.search(r"<tr><td><span class=\"sev sev-high\">high</span></td><td>RET-001</td>.*?</tr>", index, re.S).group(0)
     cells = re.findall(r'<td class="num">(.*?)</td>', row)
     assert cells == ["3", "1", "2", "1", "0"], row  # findings, new, persisting, resolved, not re-assessed
     assert "Compared with the 2026-09 report" in index

@@ -363,6 +363,16 @@ class _RefFinder(HTMLParser):
             self.found.append("<style> " + _CSS_URL.search(data).group(0))
 
 
+#: The id of the element holding a rule's evidence on its page (notebook.Page.evidence writes it).
+EVIDENCE_ID = "evidence-{rule_id}"
+_EVIDENCE = re.compile(r'id="evidence-([A-Z]+-[0-9]{3})"')
+
+
+def evidence_ids(page: str) -> list[str]:
+    """The rules whose evidence the page holds, in page order."""
+    return list(dict.fromkeys(_EVIDENCE.findall(page)))
+
+
 def external_references(page: str) -> list[str]:
     """Every element attribute or stylesheet in the page that refers to another host.
     Text inside <script> (e.g. URLs inside the plotly.js bundle) is not markup and is not counted."""

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import pandas as pd
 from IPython.display import HTML, display
 
-from . import __version__, charts, db, observed, queries, ropa, rules, stats
+from . import __version__, charts, db, html_export, observed, queries, ropa, rules, stats
 from . import results as results_mod
 from .contract import PERSONAL_COLUMNS, TABLES
 from .engine import Engine
@@ -35,6 +35,7 @@ from .results import MonthResults
 from .policy import Policy, load_policy
 
 MAX_ROWS = 200
+FOLD_ROWS = 25  # a table longer than this (about a screen) is folded
 LIBRARIES = ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel", "openpyxl",
              "pyyaml", "fideslang")
 
@@ -84,8 +85,9 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def frame_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS, more: str = "") -> str:
-    """A DataFrame as an escaped HTML table. Refuses personal-data columns."""
+def frame_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS, more: str = "", fold: int = FOLD_ROWS) -> str:
+    """A DataFrame as an escaped HTML table, folded (<details>) when longer than `fold` rows so the page's
+    evidence and charts are not pushed below long tables. Refuses personal-data columns."""
     personal = [c for c in df.columns if str(c) in PERSONAL_COLUMNS]
     if personal:
         raise ValueError(f"refusing to show personal-data column(s) {', '.join(map(str, personal))}")
@@ -100,7 +102,9 @@ def frame_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS, more: str = "") ->
     if len(df) > max_rows:
         note = (f'<p class="ga-note">Showing the first {max_rows} of {len(df)} rows.'
                 f'{" " + _e(more) if more else ""}</p>')
-    return table + note
+    if len(df) <= fold:
+        return table + note
+    return f'<details class="ga-fold"><summary>{len(df):,} rows: show the table</summary>{table}{note}</details>'
 
 
 def callout(text: str, kind: str = "callout", title: str | None = None) -> HTML:
@@ -267,6 +271,8 @@ class Page:
         """The findings of one rule: subject (pseudonymous id), when, and what was found."""
         reasons = {d["rule_id"]: d["reason"] for d in self.findings.not_assessed}
         r = rules.rule(rule_id)
+        # the month's index links each rule here
+        display(HTML(f'<a id="{_e(html_export.EVIDENCE_ID.format(rule_id=rule_id))}" class="ga-anchor"></a>'))
         if rule_id in reasons:
             display(not_assessed(f"{rule_id}: {reasons[rule_id]}."))
             return

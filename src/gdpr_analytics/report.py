@@ -304,19 +304,19 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
     step.say("writing index.html and manifest.json")
     versions = manifest.versions()
     files = [index_page.Link(name, name, desc) for name, desc in FILES]
-    files += [index_page.Link(f"notebooks/{p.name}", f"notebooks/{p.name}", "executed notebook, with code, for analysts")
-              for p in nb_paths]
-    catalogue = [{"rule_id": r.rule_id, "title": r.title, "severity": r.severity, "notice": r.notice, "gdpr": r.gdpr}
-                 for r in rules.CATALOGUE]
+    notebooks = [index_page.Link(f"notebooks/{p.name}", f"notebooks/{p.name}") for p in nb_paths]
+    catalogue = [{"rule_id": r.rule_id, "title": r.title, "severity": r.severity} for r in rules.CATALOGUE]
+    evidence = {rule_id: f"{page.target}#{html_export.EVIDENCE_ID.format(rule_id=rule_id)}"
+                for page, info in done for rule_id in info["evidence"]}
     data = index_page.IndexData(
-        month=month.label, period_start=_ts(month.period_start), as_of=_ts(month.as_of), generated_at=generated,
-        parameters=params.as_dict(),
-        policy={"name": header["policy_name"], "path": str(policy.path), "version": policy.version,
-                "sha256": policy.sha256},
-        inputs=inputs, database=info, versions=versions, rules=catalogue, findings=result.findings,
-        not_assessed=not_assessed, status_counts=status.counts, status_note=status.note, cross_border=cross,
+        month=month.label, previous_month=month.previous().label, period_start=_ts(month.period_start),
+        as_of=_ts(month.as_of), generated_at=generated, parameters=params.as_dict(),
+        policy={"name": header["policy_name"], "version": policy.version, "sha256": policy.sha256},
+        inputs=inputs, loaded_at=info.get("loaded_at", ""), versions=versions, rules=catalogue,
+        findings=result.findings, not_assessed=not_assessed, status_counts=status.counts, status_note=status.note,
+        baseline=status.baseline, cross_border=cross,
         transfer_countries=[str(t["country"]) for t in policy.data.get("transfers", [])],
-        pages=pages, files=files,
+        evidence=evidence, pages=pages, files=files, notebooks=notebooks,
     )
     (staging / "index.html").write_text(index_page.render(data), encoding="utf-8")
     database = {"path": None if source is not None else str(db_path),
@@ -363,7 +363,8 @@ def _notebook_page(src: Path, staging: Path, nb_params: dict[str, Any], work: Pa
     pm_meta = nb.metadata.get("papermill", {})
     return (index_page.Link(page_name, title, DESCRIPTIONS.get(src.stem, "")),
             {"notebook": f"notebooks/{src.name}", "page": page_name, "title": title,
-             "duration_s": round(float(pm_meta.get("duration") or 0), 1)})
+             "duration_s": round(float(pm_meta.get("duration") or 0), 1),
+             "evidence": html_export.evidence_ids(text)})
 
 
 def _ts(value) -> str:
