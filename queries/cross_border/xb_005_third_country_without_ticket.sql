@@ -9,6 +9,7 @@
 -- notice: §6
 -- gdpr: Art. 5(2), Art. 32(1)(d)
 -- occurred_at: the access event's time
+-- note: the EEA list is the one of the policy version in force at occurred_at (policy_eea_at)
 SELECT
     e.event_id AS subject_id,
     e.occurred_at,
@@ -16,5 +17,8 @@ SELECT
         || ' without a ticket' AS detail
 FROM access_log AS e
 WHERE e.occurred_at >= $period_start AND e.occurred_at < $as_of
-  AND e.source_country NOT IN (SELECT country FROM policy_eea)
   AND e.ticket_id IS NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM policy_eea_at AS x
+      WHERE x.country = e.source_country AND e.occurred_at >= x.valid_from AND e.occurred_at < x.valid_to
+  )

@@ -164,8 +164,11 @@ def _as_date(value: Any) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, str) and _DATE.match(value.strip()):
-        return date.fromisoformat(value.strip())
-    raise ValueError(f"effective_from must be a date YYYY-MM-DD, got {value!r}")
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date YYYY-MM-DD, got {value!r}")
 
 
 # -- validation -------------------------------------------------------------------------------------
@@ -246,7 +249,7 @@ def problems(data: Any) -> list[str]:
         try:
             _as_date(data["policy"].get("effective_from"))
         except ValueError as exc:
-            c.fail("policy.effective_from", str(exc).split(", got")[0] + f", got {data['policy']['effective_from']!r}")
+            c.fail("policy.effective_from", str(exc))
     for section in ("controller", "contact", "data_protection_officer", "profiling", "retention"):
         c.need(data[section], section, "notice")
     c.need(data["controller"], "controller", "name", "address")
