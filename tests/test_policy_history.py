@@ -293,3 +293,54 @@ def test_a_bad_folder_fails_in_one_line_naming_the_file(tmp_path, db):
         assert proc.returncode == 1 and proc.stdout == ""
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "a.yml and b.yml: two versions take effect on the same day" in lines[0]
+
+
+# -- report and ROPA page ---------------------------------------------------------------------------------
+
+def test_report_names_every_version_and_builds_the_record_from_the_month_end_one(db, two_versions, tmp_path):
+    import csv
+
+    from gdpr_analytics import report
+
+    folder = report.run_report(db=db, month=OCT, out=tmp_path / "out", policy_path=two_versions, notebooks=[])
+    m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    h = load_history(two_versions)
+    assert [(v["file"], v["sha256"]) for v in m["policy_versions"]] == [
+        ("v1.yml", h.versions[0].sha256), ("v2.yml", h.versions[1].sha256)]
+    assert m["policy"]["version"] == "v2" and m["parameters"]["retention_years"] == 2
+    findings = (folder / "findings.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[:4] for line in findings[1:]] == [
+        ["MKT-002", "medium", "send", "S1"], ["RET-001", "high", "customer", "C1"],
+        ["XB-001", "high", "access_event", "W1"], ["XB-002", "high", "access_event", "E2"]]
+    with (folder / "ropa.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    p1 = rows[0]
+    assert p1["status"] == "in force: declared by policy version v2"
+    assert (p1["declared_since"], p1["last_changed"]) == ("2026-01-01", "2026-01-01")  # P1's entry unchanged
+    assert "Wipro [wipro]" not in p1["processors"]  # v2 adds Wipro as a processor, not as a recipient of P1
+    # state: v2's 2 years, also in the record
+    assert "Erased (gewist) 2 years after the last order" in p1["retention"] and "3 years" not in p1["retention"]
+    from openpyxl import load_workbook
+
+    ident = [[c.value for c in r] for r in load_workbook(folder / "ropa.xlsx")["Identification"].iter_rows()]
+    versions = [r[1] for r in ident if r[0] == "Policy version in force during the month"]
+    assert versions == [f"v1 (v1.yml, SHA-256 {h.versions[0].sha256}), from 2026-01-01T00:00:00Z until "
+                        "2026-10-15T00:00:00Z (exclusive)",
+                        f"v2 (v2.yml, SHA-256 {h.versions[1].sha256}), from 2026-10-15T00:00:00Z"]
+
+
+@pytest.mark.slow
+def test_the_ropa_page_lists_the_versions_and_what_changed(db, two_versions, tmp_path):
+    try:
+        from test_notebooks import check_executed, execute, visible_text
+    except ImportError:
+        from tests.test_notebooks import check_executed, execute, visible_text
+
+    nb = execute("01_records_of_processing", db, tmp_path, policy_path=str(two_versions))
+    check_executed("01_records_of_processing", nb)
+    text = visible_text(nb)
+    assert "v1 v1.yml from 2026-01-01T00:00:00Z until 2026-10-15T00:00:00Z (exclusive) 2026-01-01 events in its period" in text
+    assert "v2 v2.yml from 2026-10-15T00:00:00Z 2026-10-15 events in its period; state rules, statistics" in text
+    assert "v2 (v2.yml) against v1 (v1.yml):" in text
+    assert "retention period_years changed 3 2" in text
+    assert "countries tcs may access from EEA, IN EEA" in text

@@ -104,8 +104,9 @@ def special_categories(policy: Policy, activity: dict) -> tuple[str, bool]:
 
 def retention_rule(policy: Policy) -> str:
     r = policy.data["retention"]
-    text = r.get("text") or f"Erased {r['period_years']} years after the {r.get('counted_from', 'last order')}"
-    return f"{text} ({r['notice']})"
+    years = r["period_years"]
+    return (f"Erased (gewist) {years} year{'' if years == 1 else 's'} after the "
+            f"{r.get('counted_from', 'last order')} ({r['notice']})")
 
 
 def retention_text(policy: Policy, activity: dict) -> tuple[str, bool]:
