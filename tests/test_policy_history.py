@@ -344,3 +344,16 @@ def test_the_ropa_page_lists_the_versions_and_what_changed(db, two_versions, tmp
     assert "v2 (v2.yml) against v1 (v1.yml):" in text
     assert "retention period_years changed 3 2" in text
     assert "countries tcs may access from EEA, IN EEA" in text
+
+
+def test_month_results_are_keyed_by_every_version_used(two_versions):
+    from gdpr_analytics import results
+
+    h = load_history(two_versions)
+    v1, v2 = ({"version": v.version, "sha256": v.sha256} for v in h.versions)
+    oct_parts = results.key_parts({"data_sha256": "d"}, OCT, Parameters(), h.at_month_end(OCT), h)
+    assert (oct_parts["policy"], oct_parts["policy_before"]) == ([v1, v2], [])
+    nov = Month.parse("2026-11")
+    nov_parts = results.key_parts({"data_sha256": "d"}, nov, Parameters(), h.at_month_end(nov), h)
+    assert (nov_parts["policy"], nov_parts["policy_before"]) == ([v2], [v1["sha256"]])
+    assert results.key_of(oct_parts) != results.key_of({**oct_parts, "policy": [v2]})
