@@ -9,11 +9,12 @@
 -- notice: §5, §6 (transfers outside the EEA)
 -- gdpr: Art. 44, Art. 46(2)(c)
 -- occurred_at: the access event's time
--- note: each event is judged by the policy version in force at occurred_at (the _at policy tables)
+-- note: each event is judged by the policy version in force at occurred_at: policy_version_at gives the version (valid_from inclusive, valid_to exclusive), the other _at tables are read by version
 WITH e AS (
-    SELECT *, lower(trim(processor)) AS processor_key
-    FROM access_log
-    WHERE occurred_at >= $period_start AND occurred_at < $as_of
+    SELECT a.*, lower(trim(a.processor)) AS processor_key, v.version
+    FROM access_log AS a
+    JOIN policy_version_at AS v ON a.occurred_at >= v.valid_from AND a.occurred_at < v.valid_to
+    WHERE a.occurred_at >= $period_start AND a.occurred_at < $as_of
 )
 SELECT
     e.event_id AS subject_id,
@@ -21,16 +22,9 @@ SELECT
     e.processor_key || ' accessed ' || e.resource || ' (' || e.action || ') from '
         || e.source_country || ', a third country not declared for this processor' AS detail
 FROM e
-WHERE EXISTS (
-      SELECT 1 FROM policy_processor_at AS p
-      WHERE p.processor = e.processor_key AND e.occurred_at >= p.valid_from AND e.occurred_at < p.valid_to
-  )
-  AND NOT EXISTS (
-      SELECT 1 FROM policy_eea_at AS x
-      WHERE x.country = e.source_country AND e.occurred_at >= x.valid_from AND e.occurred_at < x.valid_to
-  )
+WHERE EXISTS (SELECT 1 FROM policy_processor_at AS p WHERE p.version = e.version AND p.processor = e.processor_key)
+  AND NOT EXISTS (SELECT 1 FROM policy_eea_at AS x WHERE x.version = e.version AND x.country = e.source_country)
   AND NOT EXISTS (
       SELECT 1 FROM policy_processor_country_at AS pc
-      WHERE pc.processor = e.processor_key AND pc.country = e.source_country
-        AND e.occurred_at >= pc.valid_from AND e.occurred_at < pc.valid_to
+      WHERE pc.version = e.version AND pc.processor = e.processor_key AND pc.country = e.source_country
   )

@@ -9,11 +9,12 @@
 -- notice: §5 (the service each processor provides)
 -- gdpr: Art. 28(3)(a), Art. 29
 -- occurred_at: the access event's time
--- note: each event is judged by the policy version in force at occurred_at (the _at policy tables)
+-- note: each event is judged by the policy version in force at occurred_at: policy_version_at gives the version (valid_from inclusive, valid_to exclusive), the other _at tables are read by version
 WITH e AS (
-    SELECT *, lower(trim(processor)) AS processor_key
-    FROM access_log
-    WHERE occurred_at >= $period_start AND occurred_at < $as_of
+    SELECT a.*, lower(trim(a.processor)) AS processor_key, v.version
+    FROM access_log AS a
+    JOIN policy_version_at AS v ON a.occurred_at >= v.valid_from AND a.occurred_at < v.valid_to
+    WHERE a.occurred_at >= $period_start AND a.occurred_at < $as_of
 )
 SELECT
     e.event_id AS subject_id,
@@ -21,12 +22,9 @@ SELECT
     e.processor_key || ' ' || e.action || ' on ' || e.resource
         || ' is outside its declared scope' AS detail
 FROM e
-WHERE EXISTS (
-      SELECT 1 FROM policy_processor_at AS p
-      WHERE p.processor = e.processor_key AND e.occurred_at >= p.valid_from AND e.occurred_at < p.valid_to
-  )
+WHERE EXISTS (SELECT 1 FROM policy_processor_at AS p WHERE p.version = e.version AND p.processor = e.processor_key)
   AND NOT EXISTS (
       SELECT 1 FROM policy_processor_scope_at AS s
-      WHERE s.processor = e.processor_key AND s.resource = e.resource AND s.action = e.action
-        AND e.occurred_at >= s.valid_from AND e.occurred_at < s.valid_to
+      WHERE s.version = e.version AND s.processor = e.processor_key AND s.resource = e.resource
+        AND s.action = e.action
   )

@@ -25,19 +25,21 @@ from .errors import UsageError
 #: The first four hold the version in force at the month's last instant (state rules, statistics,
 #: the ROPA); the `_at` tables hold every version with the instants it is in force, valid_from
 #: inclusive, valid_to exclusive (event rules judge an event by the version in force at its time).
+#: An event query finds its version in policy_version_at (a range join on the event's time, one row per
+#: version) and then reads the other `_at` tables by `version`, an equality join.
 _BOUNDS = (("valid_from", "TIMESTAMP"), ("valid_to", "TIMESTAMP"))
+_VERSION = (("version", "VARCHAR"),)
 POLICY_TABLES = {
     "policy_processor": (("processor", "VARCHAR"), ("role", "VARCHAR")),
     "policy_processor_country": (("processor", "VARCHAR"), ("country", "VARCHAR")),
     "policy_processor_scope": (("processor", "VARCHAR"), ("resource", "VARCHAR"), ("action", "VARCHAR")),
     "policy_eea": (("country", "VARCHAR"),),
-    "policy_processor_at": (("processor", "VARCHAR"), ("role", "VARCHAR"), *_BOUNDS),
-    "policy_processor_country_at": (("processor", "VARCHAR"), ("country", "VARCHAR"), *_BOUNDS),
-    "policy_processor_scope_at": (("processor", "VARCHAR"), ("resource", "VARCHAR"), ("action", "VARCHAR"),
-                                  *_BOUNDS),
-    "policy_eea_at": (("country", "VARCHAR"), *_BOUNDS),
-    "policy_version_at": (("version", "VARCHAR"), ("sha256", "VARCHAR"), *_BOUNDS,
-                          ("personalised_advertising", "BOOLEAN")),
+    "policy_processor_at": (*_VERSION, ("processor", "VARCHAR"), ("role", "VARCHAR"), *_BOUNDS),
+    "policy_processor_country_at": (*_VERSION, ("processor", "VARCHAR"), ("country", "VARCHAR"), *_BOUNDS),
+    "policy_processor_scope_at": (*_VERSION, ("processor", "VARCHAR"), ("resource", "VARCHAR"),
+                                  ("action", "VARCHAR"), *_BOUNDS),
+    "policy_eea_at": (*_VERSION, ("country", "VARCHAR"), *_BOUNDS),
+    "policy_version_at": (*_VERSION, ("sha256", "VARCHAR"), *_BOUNDS, ("personalised_advertising", "BOOLEAN")),
 }
 
 

@@ -396,7 +396,9 @@ class Page:
     def policy_changes(self) -> None:
         """What changed in each version in force during the month against the version before it."""
         history = self.history or PolicyHistory.single(self.policy)
-        shown = False
+        if not history.folder:
+            display(callout("One policy file, in force at every instant: no version history.", kind="note"))
+            return
         for v in history.in_force(self.month):
             before = history.previous(v)
             if before is None:
@@ -406,9 +408,6 @@ class Page:
             display(HTML(f"<p><strong>{_e(v.version)}</strong> ({_e(v.path.name)}) against "
                          f"<strong>{_e(before.version)}</strong> ({_e(before.path.name)}):</p>"))
             self.show(changes(before.policy, v.policy), empty="No change in the aspects compared.")
-            shown = True
-        if not shown and not history.folder:
-            display(callout("One policy file, in force at every instant: no version history.", kind="note"))
 
     def narrative(self, topic: str) -> None:
         """Sentences stating what the policy in force declares (narrative.TOPICS), escaped."""

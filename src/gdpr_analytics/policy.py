@@ -109,9 +109,10 @@ class Policy:
 
     def tables_at(self, valid_from: datetime, valid_to: datetime) -> dict[str, list[tuple]]:
         """The rows of the time-bounded tables the event rules read, for this version in force over
-        [valid_from, valid_to): the tables of `policy_tables` with the two bounds appended to each row,
-        and policy_version_at(version, sha256, valid_from, valid_to, personalised_advertising)."""
-        out = {f"{name}_at": [(*row, valid_from, valid_to) for row in rows]
+        [valid_from, valid_to): the tables of `policy_tables` with the version first and the two bounds
+        last on each row, and policy_version_at(version, sha256, valid_from, valid_to,
+        personalised_advertising)."""
+        out = {f"{name}_at": [(self.version, *row, valid_from, valid_to) for row in rows]
                for name, rows in self.policy_tables().items()}
         out["policy_version_at"] = [(self.version, self.sha256, valid_from, valid_to,
                                      self.personalised_advertising)]

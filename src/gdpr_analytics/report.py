@@ -32,7 +32,7 @@ import nbformat
 import pandas as pd
 
 from . import db as dbmod
-from . import html_export, index_page, manifest
+from . import html_export, index_page, manifest, narrative
 from . import status as statusmod
 from .assets import asset_dir
 from .engine import Engine
@@ -311,7 +311,8 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
     files = [index_page.Link(name, name, desc) for name, desc in FILES]
     files += [index_page.Link(f"notebooks/{p.name}", f"notebooks/{p.name}", "executed notebook, with code, for analysts")
               for p in nb_paths]
-    catalogue = [{"rule_id": r.rule_id, "title": r.title, "severity": r.severity, "notice": r.notice, "gdpr": r.gdpr}
+    catalogue = [{"rule_id": r.rule_id, "title": r.title, "severity": r.severity,
+                  "notice": narrative.section_only(r.notice), "gdpr": r.gdpr}
                  for r in rules.CATALOGUE]
     data = index_page.IndexData(
         month=month.label, period_start=_ts(month.period_start), as_of=_ts(month.as_of), generated_at=generated,
