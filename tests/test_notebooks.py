@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 NAMES = ["01_records_of_processing", "02_retention", "03_cross_border", "04_rights_and_marketing"]
 PARAMETERS = {"month": "2026-10", "db_path": "../build/sample.duckdb", "policy_path": None,
-              "results_path": None, "retention_years": 3, "bulk_export_threshold": 1000}
+              "results_path": None, "retention_years": None, "bulk_export_threshold": 1000}
 OPTIONAL = ("uploads", "marketing_sends", "dsr_requests")
 
 #: Personal values of the scenario that must never reach an output (names, e-mail, phones, address,
@@ -146,13 +146,13 @@ def test_charts_use_an_offline_renderer_without_cdn():
 
 # -- execution ----------------------------------------------------------------------------------------
 
-def execute(name: str, db: Path, out_dir: Path, month: str = "2026-10") -> nbformat.NotebookNode:
+def execute(name: str, db: Path, out_dir: Path, month: str = "2026-10", **params) -> nbformat.NotebookNode:
     import papermill
 
     out = out_dir / f"{name}.ipynb"
     papermill.execute_notebook(
         str(NOTEBOOKS / f"{name}.ipynb"), str(out), kernel_name="python3", cwd=str(NOTEBOOKS),
-        parameters={**PARAMETERS, "month": month, "db_path": str(db)}, progress_bar=False,
+        parameters={**PARAMETERS, "month": month, "db_path": str(db), **params}, progress_bar=False,
         execution_timeout=600,
     )
     return nbformat.read(out, as_version=4)

@@ -79,8 +79,57 @@ def _broken(tmp_path, mutate):
     (lambda d: d.pop("retention"), "retention: section missing"),
     (lambda d: d["taxonomy_extensions"][0].update(parent_key="user.phone"),
      "taxonomy_extensions[0] (user.contact.phone_number.mobile): parent_key 'user.phone' is not a fideslang"),
+    (lambda d: d["activities"][1]["recipients"].append("wipro"),
+     "activities[1] (P2): recipient 'wipro' is not a declared processor"),
+    (lambda d: d["data_subjects"][2].update(fides_key="alien"),
+     "data_subjects[2] (third_party): fides_key 'alien' is neither a fideslang data subject nor declared"),
+    (lambda d: d["activities"][0].update(fides_legal_basis="Because"),
+     "activities[0] (P1): fides_legal_basis 'Because' is not one of fideslang's: Consent, Contract"),
+    (lambda d: d["activities"][0].update(fides_data_use="selling"),
+     "activities[0] (P1): fides_data_use 'selling' is not a fideslang data use"),
+    (lambda d: d.update(representative={"text": "Someone"}),
+     "representative: a stated 'text' needs the 'notice' section (§) that states it"),
+    (lambda d: d.update(joint_controllers={"maybe": "x"}),
+     "joint_controllers: unknown key(s) maybe (a statement has text, notice, not_stated)"),
+    (lambda d: d["security_measures"].pop("general_description"),
+     "security_measures: missing 'general_description'"),
+    (lambda d: d["processors"][1].update(contract={"not_stated": ""}),
+     "processors[1] (aws).contract: 'not_stated' must be non-empty text"),
+    (lambda d: d["policy"].update(effective_from="1 October 2026"),
+     "policy.effective_from: must be a date YYYY-MM-DD, got '1 October 2026'"),
+    (lambda d: d["profiling"].update(personalised_advertising="no"),
+     "profiling: 'personalised_advertising' must be true or false"),
 ])
 def test_invalid_policy_is_rejected_naming_the_entry(tmp_path, mutate, message):
     with pytest.raises(PolicyError) as err:
         load_policy(_broken(tmp_path, mutate))
     assert message in str(err.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    from gdpr_analytics.policy import PolicyInvalid
+
+    def two(d):
+        d["activities"][0]["data_categories"].append("shoe_size")
+        d["transfers"][0]["recipients"].append("wipro")
+
+    with pytest.raises(PolicyInvalid) as err:
+        load_policy(_broken(tmp_path, two))
+    assert err.value.problems == ["activities[0] (P1): unknown data category 'shoe_size'",
+                                  "transfers[0] (IN): recipient 'wipro' is not a declared processor"]
+    assert "(and 1 more problem(s): gdpr-analytics policy check lists them)" in str(err.value)
+
+
+def test_silences_are_data_not_omissions(policy):
+    d = policy.data
+    for section in ("representative", "joint_controllers"):
+        assert d[section]["not_stated"]
+    assert d["security_measures"]["general_description"]["not_stated"]
+    assert [s["notice"] for s in d["security_measures"]["stated"]] == ["§9"]
+    for key in ("process_owner", "dpia", "vulnerable_subjects"):
+        assert d["activity_defaults"][key]["not_stated"]
+    assert all(p["contract"]["not_stated"] for p in d["processors"] if p["role"] == "processor")
+    assert d["transfers"][0]["mechanism"]["not_stated"]
+    assert "standard contractual clauses" not in str(d["transfers"][0]["safeguards"]).lower()
+    assert not any("location" in p for p in d["processors"])  # Infosys and TCS access *from* India
+    assert d["recipients_exhaustive"] is False

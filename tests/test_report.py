@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import json
 import os
 import re
@@ -243,6 +242,10 @@ def test_manifest_hashes_match_every_file(fixture_report, tiny_db):
     assert m["month"] == "2026-10" and m["period_start"] == "2026-10-01T00:00:00Z" and m["as_of"] == "2026-11-01T00:00:00Z"
     assert m["parameters"] == {"retention_years": 3, "bulk_export_threshold": 1000}
     assert set(m["policy"]) == {"path", "version", "sha256"} and len(m["policy"]["sha256"]) == 64
+    # every policy version used, with its SHA-256 (one file: the one version, in force at every instant)
+    assert [(v["version"], v["sha256"], v["valid_from"], v["valid_to"]) for v in m["policy_versions"]] == [
+        (m["policy"]["version"], m["policy"]["sha256"], None, None)]
+    assert m["policy_versions"][0]["used_for"].startswith("month end: state rules, statistics and the ROPA")
     assert {i["name"] for i in m["inputs"]} == {"customers.csv", "orders.csv", "access_log.csv"}
     assert all(len(i["sha256"]) == 64 and i["rows"] > 0 for i in m["inputs"])
     for lib in ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "python", "gdpr-analytics"):

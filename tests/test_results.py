@@ -70,7 +70,8 @@ def test_every_statistic_is_stored_or_named_not_computed(loaded):
     # uploads, marketing_sends and dsr_requests are absent: the queries that need them are not computed
     assert set(res.meta["not_computed"]) == {
         "marketing/stat_objections_trend", "marketing/stat_sends_by_channel", "rights/stat_dsr_by_right",
-        "rights/stat_dsr_closed", "rights/stat_dsr_open", "ropa/uploads_held", "observed/uploads"}
+        "rights/stat_dsr_closed", "rights/stat_dsr_open", "ropa/uploads_held", "ropa/upload_controllers",
+        "observed/uploads"}
     assert names - set(res.meta["not_computed"]) <= set(res.frames)
     assert res.table("rights/stat_dsr_open") is None
     with pytest.raises(KeyError, match="no stored result named 'nope'"):

@@ -75,10 +75,11 @@ def test_gaps_between_declared_and_observed(obs):
     assert gaps == {
         ("processor not declared", "acme"): "P1, P2, P3, P4, PR1",  # acme read uploads
         ("country not declared for the processor", "tcs from US"): "P1, P2, P3, P4",
-        ("field filled but not declared", "customers.vat_number on consumer accounts"): "P1, P2",
+        # §3 lists the categories for the service as a whole: every controller activity declares them
+        ("field filled but not declared", "customers.vat_number on consumer accounts"): "P1, P2, P3, P4",
         ("field filled but not declared", f"customers.{CUSTOMER_EXTRA}"): "P1, P2, P3, P4",
         ("field filled but not declared", f"uploads.{UPLOAD_EXTRA}"): "PR1",
-        ("optional field always filled", "customers.birth_date"): "P1",  # 4 of 4 held customers
+        ("optional field always filled", "customers.birth_date"): "P1, P2, P3, P4",  # 4 of 4 held customers
     }
 
 
@@ -98,19 +99,78 @@ def test_one_row_per_activity_with_roles(record):
 
 def test_controller_and_processor_of_the_uploads(record):
     p1, pr1 = row(record, "P1"), row(record, "PR1")
-    assert p1["controller"].startswith("bpost NV van publiek recht") and p1["processor"] == ""
-    assert pr1["controller"].startswith("The customer") and pr1["processor"].startswith("bpost NV")
+    assert p1["controller"] == ("bpost NV van publiek recht (public-law limited company (naamloze vennootschap "
+                                "van publiek recht)), Multitower, Anspachlaan 1 bus 1, 1000 Brussel, Belgium; "
+                                "VAT BE 0214.596.464 (§2)")
+    assert p1["processor"] == ""
+    # Art. 30(2)(a): each controller (the customers), how many (C1, C3, C6 hold uploads), how to reach them
+    assert pr1["controller"] == (
+        "Each MyStamp or MyStamp Pro customer who supplies media (de Klant treedt op als "
+        "verwerkingsverantwoordelijke); 3 customer(s) with uploads held at the end of 2026-10; contact: Through "
+        "the customer's account: the contact details the customer gave bpost (§3) are held in the customer record "
+        "under the customer's pseudonymous ID (§2, §7)")
+    assert pr1["processor"] == p1["controller"]
 
 
 def test_declared_items(record):
-    p1 = row(record, "P1")
-    assert "Art. 6(1)(b)" in p1["legal_basis"] and "Art. 6(1)(f)" in p1["legal_basis"]
+    p1, p2, p4, pr1 = row(record, "P1"), row(record, "P2"), row(record, "P4"), row(record, "PR1")
+    # contract basis: entering into OR performing (totstandkoming of uitvoering), §3
+    assert "entering into or performing the contract (totstandkoming of uitvoering van de overeenkomst)" \
+        in p1["legal_basis"]
+    assert "Art. 6(1)(f)" in p1["legal_basis"] and p1["legal_basis"].endswith("(§3)")
     assert "[user.contact.organization.vat_number, pro accounts only]" in p1["data_categories"]
-    assert "India (IN): Infosys, Tata Consultancy Services (TCS)" == p1["third_country_transfers"]
-    assert "Art. 46(2)(c)" in p1["safeguards"]
-    assert p1["retention"].startswith("Erased 3 years after the last order")
-    assert "Infosys [infosys]" in p1["recipients"] and "[bpost]" not in p1["recipients"]
-    assert "[user.content.private.uploaded_media]" in row(record, "PR1")["data_categories"]
+    # P2: customers or third parties (klanten of derden)
+    assert "Third parties (derden)" in p2["data_subject_categories"] and "[prospect]" in p2["data_subject_categories"]
+    assert "Third parties" not in p1["data_subject_categories"]
+    # P4: products AND services (producten en diensten)
+    assert "similar bpost products and services (gelijkaardige producten en diensten)" in p4["purposes"]
+    assert p1["third_country_transfers"] == "India (IN): Infosys, Tata Consultancy Services (TCS) (§5, §6)"
+    # access FROM India (§5), not "located in India"
+    assert "accesses the data from IN" in p1["processors"] and "located in" not in p1["processors"]
+    assert p1["transfer_nature"].startswith("IN: Infosys and TCS access the data from India (§5)")
+    # §6 refers to the general privacy policy: no SCC wording of our own
+    assert "standard contractual clauses" not in p1["safeguards"].split("transfer tool:")[0]
+    assert p1["safeguards"] == (
+        "IN: bpost states it has taken the necessary measures to ensure an appropriate level of protection "
+        "(een gepast beschermingsniveau), as described in its general privacy policy (Algemeen Privacybeleid) "
+        "(§6); transfer tool: not stated in the privacy notice — to be completed by the controller (The notice "
+        "does not name the transfer tool of Art. 46 (e.g. standard contractual clauses); it refers to bpost's "
+        "general privacy policy (§6).)")
+    # recipients: "in het bijzonder", "zoals": not exhaustive
+    assert "Not an exhaustive list" in p1["recipients"] and "in het bijzonder" in p1["recipients"]
+    assert "Infosys" in p1["recipients"] and "bpost (own staff)" not in p1["recipients"]
+    assert "[user.content.private.uploaded_media]" in pr1["data_categories"]
+
+
+def test_retention_is_per_data_category_and_says_what_is_missing(record):
+    p1, p2, pr1 = row(record, "P1"), row(record, "P2"), row(record, "PR1")
+    rule = "Erased (gewist) 3 years after the last order (te tellen vanaf de laatste bestelling) (§7)"
+    assert p1["retention"].startswith("First name (voornaam), Last name (naam), Address (adres)")
+    assert p1["retention"].endswith(f"(BTW- of ondernemingsnummer, MyStamp Pro only): {rule}")
+    assert pr1["retention"] == f"Photos, images, drawings, names on the stamps (of the persons they show): {rule}"
+    # §7 covers the customer's data only: third parties' data (P2) is to complete
+    assert "data of Third parties (derden)" in p2["retention"]
+    assert p2["retention"].split("data of Third parties")[1].count("to be completed by the controller") == 1
+
+
+def test_silences_are_said_never_invented(record):
+    p1, pr1 = row(record, "P1"), row(record, "PR1")
+    todo = "not stated in the privacy notice — to be completed by the controller"
+    for col in ("joint_controllers", "representative", "process_owner", "dpia", "vulnerable_subjects",
+                "data_combination", "classification", "risks"):
+        assert p1[col].startswith(todo), col
+    assert p1["security_measures"].startswith(f"General description: {todo}")
+    assert "(§9)" in p1["security_measures"] and "§6" not in p1["security_measures"]
+    assert p1["processor_contracts"].count(todo) == 3  # AWS, Infosys, TCS: no Art. 28 contract in the notice
+    assert pr1["special_categories"].startswith("Photos, images, drawings, names on the stamps") and \
+        todo in pr1["special_categories"]
+    assert p1["special_categories"] == "None: no declared category is an Art. 9 or Art. 10 category (§2, §3)"
+    assert p1["source"] == ("Provided by the customer about themselves, collected via the MyStamp website "
+                            "(verzameld via de MyStamp website) (§2, §3)")
+    assert p1["to_complete"].startswith("12: Data protection officer; Joint controllers; Representative")
+    assert p1["status"] == "in force: declared by policy version 2026.11-2"
+    # one file without effective_from: the notice's revision date is not in the file
+    assert p1["declared_since"].startswith(todo)
 
 
 def test_observed_items(record):
@@ -124,9 +184,15 @@ def test_observed_items(record):
     assert p1["countries_seen"] == "outside the EEA: IN, US; in the EEA: BE, IE"
     assert pr1["countries_seen"] == "outside the EEA: US; in the EEA: none"
     assert "Telephone number (telefoonnummer, optional): 25.0% filled" in p1["data_categories_filled"]
-    assert p3["data_categories_filled"] == ("First name (voornaam): 100.0% filled; Last name (naam): 100.0% filled; "
-                                            "E-mail address (e-mailadres): 100.0% filled")
-    assert "vat_number on consumer accounts" in p1["gaps"] and "vat_number" not in p3["gaps"]
+    # held at the end of the month: C1 (all filled), C2, C7 (consumer), C3 (pro); street, gender, phone and
+    # mobile: C1 only (1 of 4); country_code defaulted to BE by the test source; VAT among Pro: C3 (1 of 1)
+    assert p3["data_categories_filled"] == (
+        "First name (voornaam): 100.0% filled; Last name (naam): 100.0% filled; Address (adres): street 25.0%, "
+        "postal_code 25.0%, city 25.0%, country_code 100.0% filled; E-mail address (e-mailadres): 100.0% filled; "
+        "Birth date (geboortedatum, optional): 100.0% filled; Gender (geslacht): 25.0% filled; Telephone number "
+        "(telefoonnummer, optional): 25.0% filled; Mobile number (gsm-nummer): 25.0% filled; VAT or company "
+        "number (BTW- of ondernemingsnummer, MyStamp Pro only): 100.0% filled")
+    assert "vat_number on consumer accounts" in p1["gaps"] and "vat_number on consumer accounts" in p3["gaps"]
     assert "optional field always filled: customers.birth_date" in p1["gaps"]
 
 
@@ -159,7 +225,8 @@ def hostile_policy(tmp_path):
     data["contact"]["name"] = "@SUM(1+1)"
     data["activities"][0]["name"] = "+cmd|' /C calc'!A0"
     data["activities"][4]["controller"] = "-2+3"
-    data["security_measures"]["text"] = "\tTabbed"
+    data["security_measures"]["general_description"] = {"not_stated": "\tTabbed"}
+    data["controller"]["legal_form"] = "=1+1"
     path = tmp_path / "hostile.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return load_policy(path)
@@ -172,21 +239,44 @@ def _cells(path: Path) -> dict[str, list[list]]:
     return {ws.title: [[c for c in r] for r in ws.iter_rows()] for ws in wb.worksheets}
 
 
-def test_xlsx_has_one_sheet_per_role(tmp_path, con, policy):
+def test_xlsx_follows_the_belgian_register_model(tmp_path, con, policy):
     path = tmp_path / "ropa.xlsx"
     ropa.write_xlsx(con, policy, MONTH, path)
     sheets = _cells(path)
-    assert list(sheets) == ["Controller (Art. 30(1))", "Processor (Art. 30(2))"]
+    assert list(sheets) == ["Identification", "Controller (Art. 30(1))", "Processor (Art. 30(2))", "Completeness"]
+    # identification: controller, contact, DPO once, with the notice section
+    ident = {r[0].value: (r[1].value, r[2].value) for r in sheets["Identification"][1:]}
+    assert ident["Controller (Dutch/French name)"] == ("bpost NV van publiek recht", "§2")
+    assert ident["Enterprise number (KBO/BCE)"] == ("0214.596.464", "§2")
+    assert ident["Data protection officer"] == ("Data Protection Office", "§3, §9")
+    assert ident["Data protection officer: name"][0].startswith("not stated in the privacy notice")
+    assert ident["General telephone number"][0].startswith("not stated in the privacy notice")
+    assert ident["Contact web form"][0] == "https://www.bpost.be/nl/formulieren/persoonlijkegegevens/step1"
+    assert ident["Representative (Art. 27)"][0].startswith("not stated in the privacy notice")
     controller, processor = sheets["Controller (Art. 30(1))"], sheets["Processor (Art. 30(2))"]
+    heads = [c.value for c in controller[0]]
+    # controller and DPO are on the identification sheet, not repeated on every row
+    assert not [h for h in heads if "controller" in h.lower() and "joint" not in h.lower()]
     assert [r[0].value for r in controller[1:]] == CONTROLLER_IDS
     assert [r[0].value for r in processor[1:]] == ["PR1"]
-    heads = [c.value for c in controller[0]]
-    for wanted in ("Name and contact details of the controller", "Purposes of the processing",
-                   "Categories of data subjects", "Categories of personal data", "Categories of recipients",
-                   "Envisaged time limits for erasure", "Observed 2026-10: gaps between declared and observed"):
-        assert wanted in heads
-    assert "Name and contact details of each controller on whose behalf the processor acts" in [
-        c.value for c in processor[0]]
+    assert heads[:8] == ["Number", "Processing (name)", "Name of business process", "Owner of process",
+                         "Purpose of processing", "Basis for processing", "Legitimate interests",
+                         "Type of processing (profiling, automated decisions)"]
+    for wanted in ("Functional data category (fideslang key)", "Data subject category",
+                   "Retention period, per data category", "Recipient category", "Processor contract (Art. 28)",
+                   "Appropriate safeguards", "Data protection impact assessment (DPIA)", "Status",
+                   "Date of creation (declared since)", "Date of last update",
+                   "Observed 2026-10: gaps between declared and observed"):
+        assert wanted in heads, wanted
+    values = dict(zip(heads, [c.value for c in controller[1]]))
+    assert values["Owner of process"].startswith("not stated in the privacy notice — to be completed")
+    pheads = [c.value for c in processor[0]]
+    assert "Name and contact details of each controller on whose behalf the processor acts" in pheads
+    pvalues = dict(zip(pheads, [c.value for c in processor[1]]))
+    assert "3 customer(s) with uploads held at the end of 2026-10" in pvalues[
+        "Name and contact details of each controller on whose behalf the processor acts"]
+    comp = sheets["Completeness"]
+    assert [c.value for c in comp[0]] == ["field", "GDPR / register", "P1", "P2", "P3", "P4", "PR1"]
     assert not list(tmp_path.glob(".ropa.xlsx.*")), "temporary file left behind"
 
 
@@ -198,10 +288,11 @@ def test_xlsx_cells_are_plain_strings_never_formulas(tmp_path, db_file, hostile_
     finally:
         con.close()
     sheets = _cells(path)
-    assert len(sheets) == 2
+    assert len(sheets) == 4
     values = [c for rows in sheets.values() for r in rows for c in r]
     assert values and all(c.data_type == "s" for c in values if c.value is not None)
     texts = [c.value for c in values if c.value is not None]
     assert not [t for t in texts if t.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    assert any(t.startswith('\'=HYPERLINK("http://evil.example","click"), Multitower') for t in texts)
-    assert "'-2+3" in texts and "'+cmd|' /C calc'!A0" in texts
+    assert '\'=HYPERLINK("http://evil.example","click")' in texts  # the identification sheet
+    assert "'=1+1" in texts  # the legal form, alone in its cell
+    assert any(t.startswith("'-2+3; ") for t in texts) and "'+cmd|' /C calc'!A0" in texts

@@ -180,6 +180,13 @@ def test_uploads_held_by_kind(con):
     assert records(df, "kind", "uploads_held", "depicting_persons", "customers") == [("photo", 3, 2, 3)]
 
 
+def test_upload_controllers_counts_customers_holding_uploads(con):
+    # Art. 30(2)(a): each customer with an upload held is a controller bpost acts for. U4 (C5) is erased;
+    # U3 is held although its customer C6 is erased (RET-002), so C6 still counts: C1, C3, C6.
+    df = run(con, "ropa/upload_controllers")
+    assert records(df, "controllers", "uploads_held") == [(3, 3)]
+
+
 def test_field_fill_counts_held_customers_only(con):
     df = run(con, "ropa/field_fill")
     fill = {(r.account_type, r.column_name): (r.held, r.filled) for r in df.itertuples()}

@@ -9,12 +9,18 @@
 -- notice: §6
 -- gdpr: Art. 5(2), Art. 32(1)(d)
 -- occurred_at: the access event's time
+-- note: the EEA list is the one of the policy version in force at occurred_at (policy_version_at, then policy_eea_at by version)
+WITH e AS (
+    SELECT a.*, v.version
+    FROM access_log AS a
+    JOIN policy_version_at AS v ON a.occurred_at >= v.valid_from AND a.occurred_at < v.valid_to
+    WHERE a.occurred_at >= $period_start AND a.occurred_at < $as_of
+      AND a.ticket_id IS NULL
+)
 SELECT
     e.event_id AS subject_id,
     e.occurred_at,
     e.processor || ' ' || e.action || ' on ' || e.resource || ' from ' || e.source_country
         || ' without a ticket' AS detail
-FROM access_log AS e
-WHERE e.occurred_at >= $period_start AND e.occurred_at < $as_of
-  AND e.source_country NOT IN (SELECT country FROM policy_eea)
-  AND e.ticket_id IS NULL
+FROM e
+WHERE NOT EXISTS (SELECT 1 FROM policy_eea_at AS x WHERE x.version = e.version AND x.country = e.source_country)

@@ -1,4 +1,4 @@
-"""Command line: gdpr-analytics sample | load | findings | report (SPEC §6)."""
+"""Command line: gdpr-analytics sample | load | findings | report | policy (SPEC §6)."""
 
 from __future__ import annotations
 
@@ -35,13 +35,20 @@ def _positive(text: str) -> int:
     return n
 
 
+def _add_policy(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", type=Path, default=None, metavar="FILE|DIR",
+                   help="a policy file, or a folder with one file per version, each with policy.effective_from "
+                        "(default policies/mystamp.yml)")
+
+
 def _add_rule_parameters(p: argparse.ArgumentParser) -> None:
     defaults = Parameters()
-    p.add_argument("--retention-years", type=_positive, default=defaults.retention_years,
-                   help="retention period in years (default %(default)s, policy §7)")
+    p.add_argument("--retention-years", type=_positive, default=None,
+                   help="retention period in years (default: retention.period_years of the policy version in "
+                        "force at the month's last instant, policy §7)")
     p.add_argument("--bulk-export-threshold", type=_positive, default=defaults.bulk_export_threshold,
                    help="XB-004: exports of more records than this (default %(default)s)")
-    p.add_argument("--policy", type=Path, default=None, help="policy file (default policies/mystamp.yml)")
+    _add_policy(p)
 
 
 def _add_resources(p: argparse.ArgumentParser) -> None:
@@ -98,6 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="notebooks executed at the same time (default: one per core, at most 4)")
     _add_rule_parameters(p)
     _add_resources(p)
+
+    p = sub.add_parser("policy", help="check a policy file or folder of versions, or export it for Fides")
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("check", help="validate (structure, dates, cross-references, fideslang keys) and "
+                                         "list the versions")
+    _add_policy(q)
+    _add_resources(q)
+    q = actions.add_parser("export", help="write the policy as a fideslang manifest")
+    q.add_argument("--format", choices=("fides",), required=True)
+    _add_policy(q)
+    q.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
+    q.add_argument("--at", type=_date, default=None,
+                   help="export the version in force on this day, YYYY-MM-DD (default: the latest)")
+    _add_resources(q)
     return parser
 
 
@@ -115,8 +136,12 @@ def _database(args: argparse.Namespace) -> Iterator[Path]:
         yield db
 
 
-def _params(args: argparse.Namespace) -> Parameters:
-    return Parameters(retention_years=args.retention_years, bulk_export_threshold=args.bulk_export_threshold)
+def _params(args: argparse.Namespace, policy=None) -> Parameters:
+    """The rule parameters: --retention-years when given, else the period of `policy` (the version in
+    force at the month's last instant)."""
+    years = args.retention_years if args.retention_years is not None else \
+        (policy.retention_years if policy is not None else Parameters().retention_years)
+    return Parameters(retention_years=years, bulk_export_threshold=args.bulk_export_threshold)
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
@@ -137,26 +162,31 @@ def cmd_load(args: argparse.Namespace) -> None:
 def cmd_findings(args: argparse.Namespace) -> None:
     from .db import connect
     from .findings_output import findings_json, write_findings_csv
-    from .policy import load_policy
+    from .policy_history import load_history
     from .results import FINDINGS, Store, month_results
 
-    month, params, policy = Month.parse(args.month), _params(args), load_policy(args.policy)
+    month, history = Month.parse(args.month), load_history(args.policy)
+    history.check_covers(month)
+    policy = history.at_month_end(month)
+    params = _params(args, policy)
     with _database(args) as db:
-        with connect(db, policy) as engine:
-            result = month_results(engine, month, params, policy, Store.beside(db), tables=[FINDINGS]).findings
+        with connect(db, history, month) as engine:
+            result = month_results(engine, month, params, policy, Store.beside(db), tables=[FINDINGS],
+                                   history=history).findings
     if args.format == "csv":
         write_findings_csv(result, sys.stdout)
         for item in result.not_assessed:
             print(f"gdpr-analytics: not assessed: {item['rule_id']} ({item['reason']})", file=sys.stderr)
     else:
-        json.dump(findings_json(result, policy), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(findings_json(result, policy, history), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
     from . import report
+    from .policy_history import load_history
 
-    params = _params(args)
+    history = load_history(args.policy)
     if args.month == "latest":
         month = None
     else:
@@ -167,12 +197,41 @@ def cmd_report(args: argparse.Namespace) -> None:
 
             with connect(db) as engine:
                 month = report.latest_complete_month(engine)
+        history.check_covers(month)
+        params = _params(args, history.at_month_end(month))
         folder = report.run_report(db=db, source=None, month=month, out=args.out, params=params,
                                    policy_path=args.policy, jobs=args.jobs or None)
     print(f"report written: {folder}", file=sys.stderr)
 
 
-COMMANDS = {"sample": cmd_sample, "load": cmd_load, "findings": cmd_findings, "report": cmd_report}
+def cmd_policy(args: argparse.Namespace) -> None:
+    from .policy_history import load_history
+
+    history = load_history(args.policy)
+    if args.action == "check":
+        kind = "folder of versions" if history.folder else "one file, in force at every instant"
+        print(f"policy {history.source}: valid ({kind}, {len(history.versions)} version(s))")
+        for v in history.versions:
+            print(f"  {v.path.name}\tversion {v.version}\t{v.in_force_text()}\tSHA-256 {v.sha256}")
+        return
+    from datetime import datetime
+
+    from . import fides_export
+
+    policy = history.at(datetime(args.at.year, args.at.month, args.at.day)) if args.at else history.latest
+    text = fides_export.manifest_yaml(policy)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        from .output import atomic_write
+
+        with atomic_write(args.out, "w") as fh:
+            fh.write(text)
+        print(f"fides manifest written: {args.out} (policy version {policy.version})", file=sys.stderr)
+
+
+COMMANDS = {"sample": cmd_sample, "load": cmd_load, "findings": cmd_findings, "report": cmd_report,
+            "policy": cmd_policy}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from .engine import DuckDBEngine
 from .policy import Policy, load_policy
+from .policy_history import PolicyHistory
 
 
-def connect(db_path: str | Path, policy: Policy | None = None) -> DuckDBEngine:
-    """The database opened read-only, in UTC, with the policy's tables registered."""
-    return DuckDBEngine(db_path, policy or load_policy())
+def connect(db_path: str | Path, policy: Policy | PolicyHistory | None = None, month=None) -> DuckDBEngine:
+    """The database opened read-only, in UTC, with the policy's tables registered: a Policy file, or a
+    PolicyHistory registered for `month` (its month-end version and every version's instants)."""
+    return DuckDBEngine(db_path, policy or load_policy(), month)

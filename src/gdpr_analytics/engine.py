@@ -20,13 +20,26 @@ import pandas as pd
 from . import queries, resources
 from .errors import UsageError
 
-#: (table, columns with types) of the policy tables the rule queries read; rows come from
-#: `policy.policy_tables`.
+#: (table, columns with types) of the policy tables the queries read; rows come from `tables(month)`
+#: of a `policy.Policy` (one file) or a `policy_history.PolicyHistory` (a folder of versions).
+#: The first four hold the version in force at the month's last instant (state rules, statistics,
+#: the ROPA); the `_at` tables hold every version with the instants it is in force, valid_from
+#: inclusive, valid_to exclusive (event rules judge an event by the version in force at its time).
+#: An event query finds its version in policy_version_at (a range join on the event's time, one row per
+#: version) and then reads the other `_at` tables by `version`, an equality join.
+_BOUNDS = (("valid_from", "TIMESTAMP"), ("valid_to", "TIMESTAMP"))
+_VERSION = (("version", "VARCHAR"),)
 POLICY_TABLES = {
     "policy_processor": (("processor", "VARCHAR"), ("role", "VARCHAR")),
     "policy_processor_country": (("processor", "VARCHAR"), ("country", "VARCHAR")),
     "policy_processor_scope": (("processor", "VARCHAR"), ("resource", "VARCHAR"), ("action", "VARCHAR")),
     "policy_eea": (("country", "VARCHAR"),),
+    "policy_processor_at": (*_VERSION, ("processor", "VARCHAR"), ("role", "VARCHAR"), *_BOUNDS),
+    "policy_processor_country_at": (*_VERSION, ("processor", "VARCHAR"), ("country", "VARCHAR"), *_BOUNDS),
+    "policy_processor_scope_at": (*_VERSION, ("processor", "VARCHAR"), ("resource", "VARCHAR"),
+                                  ("action", "VARCHAR"), *_BOUNDS),
+    "policy_eea_at": (*_VERSION, ("country", "VARCHAR"), *_BOUNDS),
+    "policy_version_at": (*_VERSION, ("sha256", "VARCHAR"), *_BOUNDS, ("personalised_advertising", "BOOLEAN")),
 }
 
 
@@ -54,9 +67,11 @@ class Engine:
                 for t, f, r, s in zip(df["table_name"], df["file"], df["rows"], df["sha256"])]
 
     # -- the policy --------------------------------------------------------------------------------
-    def register_policy(self, policy) -> None:
-        """Create the policy tables (POLICY_TABLES) the rule queries read, from the policy's rows."""
-        rows = policy.policy_tables()
+    def register_policy(self, policy, month=None) -> None:
+        """Create the policy tables (POLICY_TABLES) the queries read, from a Policy (one file, in force
+        at every instant) or a PolicyHistory (the version at the end of `month`, and every version with
+        its instants in force)."""
+        rows = policy.tables(month)
         for table, columns in POLICY_TABLES.items():
             self._create_table(table, columns, rows[table])
 
@@ -92,7 +107,7 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     CATALOG = "gdpr"
 
-    def __init__(self, db_path: str | Path, policy=None):
+    def __init__(self, db_path: str | Path, policy=None, month=None):
         import duckdb
 
         self.db_path = Path(db_path)
@@ -113,7 +128,7 @@ class DuckDBEngine(Engine):
             quoted = '"' + name.replace('"', '""') + '"'
             self.con.execute(f"CREATE VIEW main.{quoted} AS SELECT * FROM {self.CATALOG}.main.{quoted}")
         if policy is not None:
-            self.register_policy(policy)
+            self.register_policy(policy, month)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or {}).df()

@@ -18,12 +18,13 @@ from . import db, results
 from .engine import Engine
 from .month import Month
 from .parameters import Parameters
-from .policy import load_policy
+from .policy_history import load_history
 
 
 def connect(db_path: str | Path, policy_path: str | Path | None = None) -> Engine:
-    """The database, read-only, in UTC, with the policy tables (policy_processor, …) registered."""
-    return db.connect(Path(db_path).expanduser().resolve(), load_policy(policy_path))
+    """The database, read-only, in UTC, with the policy tables (policy_processor, …) registered: a
+    policy file, or a folder of versions (the latest version's tables, every version's `_at` tables)."""
+    return db.connect(Path(db_path).expanduser().resolve(), load_history(policy_path))
 
 
 @dataclass
@@ -49,9 +50,13 @@ def subject(engine: Engine, customer_id: str, month: str, policy_path: str | Pat
         return engine.run(name, customer_id=customer_id) if table in present else None
 
     m = Month.parse(month)
-    policy = load_policy(policy_path)
+    history = load_history(policy_path)
+    history.check_covers(m)
+    policy = history.at_month_end(m)
+    engine.register_policy(history, m)  # the month-end version's tables, as the month's results need
     store = results.Store.beside(engine.db_path) if hasattr(engine, "db_path") else None
-    res = results.month_results(engine, m, params or Parameters(), policy, store)
+    res = results.month_results(engine, m, params or Parameters(retention_years=policy.retention_years), policy,
+                                store, history=history)
     access, sends, requests = (run("explore/subject_access", "access_log"), run("explore/subject_sends", "marketing_sends"),
                                run("explore/subject_requests", "dsr_requests"))
     mine = {customer_id}

@@ -21,7 +21,9 @@ def write_findings_csv(result: Findings, fh: IO[str]) -> None:
     fh.write(findings_csv(result))
 
 
-def findings_json(result: Findings, policy: Policy) -> dict[str, Any]:
+def findings_json(result: Findings, policy: Policy, history=None) -> dict[str, Any]:
+    """The findings as JSON; `policy` is the version in force at the month's last instant, and
+    `policy_versions` names every version the month was judged by (policy_history.PolicyHistory.used)."""
     rows = [{k: (format_value(v) if k == "occurred_at" else (None if pd.isna(v) else v))
              for k, v in rec.items()} for rec in result.findings.to_dict("records")]
     return {
@@ -30,6 +32,9 @@ def findings_json(result: Findings, policy: Policy) -> dict[str, Any]:
         "as_of": result.month.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "parameters": result.params.as_dict(),
         "policy": {"path": str(policy.path), "version": policy.version, "sha256": policy.sha256},
+        "policy_versions": history.used(result.month) if history is not None else [
+            {"path": str(policy.path), "file": policy.path.name, "version": policy.version,
+             "sha256": policy.sha256}],
         "tool_version": __version__,
         "not_assessed": result.not_assessed,
         "findings": rows,

@@ -49,7 +49,10 @@ def outputs(folder: Path) -> list[dict[str, Any]]:
 
 def build(*, folder: Path, month, params, policy, inputs: list[dict], database: dict[str, Any],
           started_at: datetime, finished_at: datetime, status_baseline: str | None,
-          notebooks: list[dict[str, Any]], timings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+          notebooks: list[dict[str, Any]], timings: list[dict[str, Any]] | None = None,
+          policy_versions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`policy` is the version in force at the month's last instant; `policy_versions` every version the
+    month was judged by, each with its SHA-256 (policy_history.PolicyHistory.used)."""
     return {
         "tool": "gdpr-analytics",
         "tool_version": __version__,
@@ -58,6 +61,8 @@ def build(*, folder: Path, month, params, policy, inputs: list[dict], database: 
         "as_of": iso(month.as_of.replace(tzinfo=timezone.utc)),
         "parameters": params.as_dict(),
         "policy": {"path": str(policy.path), "version": policy.version, "sha256": policy.sha256},
+        "policy_versions": policy_versions if policy_versions is not None else [
+            {"path": str(policy.path), "file": policy.path.name, "version": policy.version, "sha256": policy.sha256}],
         "database": database,
         "inputs": [{"name": i["file"], "table": i["table"], "rows": int(i["rows"]), "sha256": i["sha256"]}
                    for i in inputs],

@@ -25,14 +25,15 @@ from typing import Any, Callable
 import pandas as pd
 from IPython.display import HTML, display
 
-from . import __version__, charts, db, html_export, observed, queries, ropa, rules, stats
+from . import __version__, charts, db, html_export, narrative, observed, queries, register, ropa, rules, stats
 from . import results as results_mod
 from .contract import PERSONAL_COLUMNS, TABLES
 from .engine import Engine
 from .month import Month
 from .parameters import Parameters
 from .results import MonthResults
-from .policy import Policy, load_policy
+from .policy import Policy
+from .policy_history import PolicyHistory, changes, load_history
 
 MAX_ROWS = 200
 FOLD_ROWS = 25  # a table longer than this (about a screen) is folded
@@ -129,6 +130,7 @@ class Page:
     db_path: Path
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     used: list[str] = field(default_factory=list)  # the named queries this page ran, in order
+    history: PolicyHistory | None = None  # every version; `policy` is the one at the month's last instant
 
     def _use(self, *names: str) -> None:
         self.used.extend(n for n in names if n not in self.used)
@@ -195,6 +197,9 @@ class Page:
             ("Parameters", ", ".join(f"{k} = {v}" for k, v in self.params.as_dict().items())),
             ("Policy", f"{p.data['policy'].get('title', p.data['policy']['id'])}, version {p.version} "
                        f"({p.path.name}, SHA-256 {p.sha256})"),
+            *[("Policy version in force in the month", f"{v.version} ({v.path.name}, SHA-256 {v.sha256}), "
+                                                        f"{v.in_force_text()}")
+              for v in (self.history.in_force(self.month) if self.history and self.history.folder else [])],
             ("Database", f"{self.db_path.name}, loaded {info.get('loaded_at', 'unknown')} "
                          f"by gdpr-analytics {info.get('tool_version', 'unknown')}"),
             ("Tables absent from the source", ", ".join(sorted(set(TABLES) - self.present)) or "none"),
@@ -237,9 +242,10 @@ class Page:
                       empty=empty or f"No rows for {self.month.label}.")
 
     def chart_query(self, name: str, chart: Callable[..., Any], /, *, where: dict | None = None,
-                    **kwargs: Any) -> None:
-        """Run one named query and draw it with a function of `charts` (keyword arguments go to it)."""
-        df, notes = self._query_or_reason(name, {})
+                    params: dict | None = None, **kwargs: Any) -> None:
+        """Run one named query (with `params` overriding the page's parameters) and draw it with a
+        function of `charts` (keyword arguments go to it)."""
+        df, notes = self._query_or_reason(name, params or {})
         for n in notes:
             display(n)
         if df is None:
@@ -288,7 +294,7 @@ class Page:
         rows = [{
             "rule": r.rule_id, "severity": r.severity, "title": r.title, "what it checks": r.answers,
             "subject": r.subject_type, "date shown": r.occurred_at, "tables": ", ".join(r.requires),
-            "privacy notice": r.notice, "GDPR": r.gdpr,
+            "privacy notice": narrative.section_only(r.notice), "GDPR": r.gdpr,
         } for r in self._rules(prefixes)]
         display(HTML(frame_html(pd.DataFrame(rows), max_rows=1000)))
 
@@ -297,8 +303,9 @@ class Page:
         rows = []
         for name in self.used:
             q = queries.get(name)
-            rows.append({"query": name, "what it answers": q.meta.get("answers", ""),
-                         "tables": ", ".join(q.requires), "privacy notice": q.meta.get("notice", ""),
+            rows.append({"query": name, "what it answers": narrative.without_gloss(q.meta.get("answers", "")),
+                         "tables": ", ".join(q.requires),
+                         "privacy notice": narrative.section_only(q.meta.get("notice", "")),
                          "GDPR": q.meta.get("gdpr", ""), "note": q.meta.get("note", "")})
         display(HTML(frame_html(pd.DataFrame(rows), max_rows=1000)))
 
@@ -328,6 +335,17 @@ class Page:
                 f"observed in {self.month.label}": row[o] if o else ""}
                for label, d, o in ropa.SIDE_BY_SIDE if (d and row[d]) or o]
         self.show(pd.DataFrame(out))
+
+    def activities(self, role: str) -> None:
+        """Every activity of the policy in force with the given role (controller, processor): a heading
+        with its id and name, then its declared items beside what the month's data shows."""
+        acts = [a for a in self.policy.data["activities"] if a["role"] == role]
+        if not acts:
+            display(callout(f"The policy declares no activity as {role}.", kind="note"))
+        for a in acts:
+            anchor = "activity-" + re.sub(r"[^A-Za-z0-9_-]", "-", str(a["id"]))
+            display(HTML(f'<h3 id="{_e(anchor)}">{_e(a["id"])} — {_e(a["name"])}</h3>'))
+            self.activity(a["id"])
 
     def subjects_held(self) -> None:
         self.show(self.observation.subjects)
@@ -362,6 +380,57 @@ class Page:
         """ropa.csv as the report writes it."""
         self.show(self.record, max_rows=1000)
 
+    def identification(self) -> None:
+        """The identification sheet of ropa.xlsx: controller, contact and data protection officer, once."""
+        self.show(ropa.identification(self.policy, self.month, self.history), max_rows=1000)
+
+    def completeness(self) -> None:
+        """Activity × Art. 30 and register field: stated in the privacy notice, or to complete."""
+        self.show(register.completeness(self.policy), max_rows=1000)
+
+    def policy_versions(self) -> None:
+        """The policy versions in force during the month, with the instants each was in force."""
+        history = self.history or PolicyHistory.single(self.policy)
+        end = history.month_end_version(self.month)
+        rows = [{"version": v.version, "file": v.path.name, "in force": v.in_force_text(),
+                 "effective from": v.effective_from.isoformat() if v.effective_from else "not stated",
+                 "judges": ("events in its period; state rules, statistics and this record (month end)"
+                            if v is end else "events in its period"), "sha256": v.sha256}
+                for v in history.in_force(self.month)]
+        self.show(pd.DataFrame(rows))
+
+    def policy_changes(self) -> None:
+        """What changed in each version in force during the month against the version before it."""
+        history = self.history or PolicyHistory.single(self.policy)
+        if not history.folder:
+            display(callout("One policy file, in force at every instant: no version history.", kind="note"))
+            return
+        for v in history.in_force(self.month):
+            before = history.previous(v)
+            if before is None:
+                display(callout(f"Version {v.version} ({v.path.name}) is the first version of the policy: "
+                                "there is no earlier version to compare with.", kind="note"))
+                continue
+            display(HTML(f"<p><strong>{_e(v.version)}</strong> ({_e(v.path.name)}) against "
+                         f"<strong>{_e(before.version)}</strong> ({_e(before.path.name)}):</p>"))
+            self.show(changes(before.policy, v.policy), empty="No change in the aspects compared.")
+
+    def narrative(self, topic: str) -> None:
+        """Sentences stating what the policy in force declares (narrative.TOPICS), escaped."""
+        kwargs = {"retention_years": self.params.retention_years} if topic == "retention" else {}
+        display(HTML(narrative.to_html(narrative.paragraphs(topic, self.policy, **kwargs))))
+
+    def country_trends(self) -> None:
+        """For each third country the policy declares: access per processor over the last 12 months."""
+        for code in narrative.transfer_countries(self.policy) or [results_mod.DEFAULT_COUNTRY]:
+            self.chart_query("cross_border/stat_country_trend", charts.panels, x="month", color="processor",
+                             values=["events", "actors", "customers", "records"],
+                             title=f"Access from {code} by processor, last 12 months", params={"country": code})
+
+    def country_trend_tables(self) -> None:
+        for code in narrative.transfer_countries(self.policy) or [results_mod.DEFAULT_COUNTRY]:
+            self.show_query("cross_border/stat_country_trend", country=code)
+
     # -- cross-border ----------------------------------------------------------------------------------
     def cross_border(self) -> None:
         """cross_border.csv of the month (stats.cross_border)."""
@@ -371,17 +440,23 @@ class Page:
 
 
 def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = None,
-              retention_years: int = 3, bulk_export_threshold: int = 1000,
+              retention_years: int | None = None, bulk_export_threshold: int = 1000,
               results_path: str | Path | None = None) -> Page:
     """The month's results for the parameters cell: read from the store beside the database (or
-    `results_path`), computed and stored first if need be (in memory only if the store is read-only)."""
+    `results_path`), computed and stored first if need be (in memory only if the store is read-only).
+    policy_path: a policy file or a folder of versions; retention_years None: the period the version
+    in force at the month's last instant declares."""
     charts.use_offline_renderer()
     m = Month.parse(month)
-    params = Parameters(retention_years=retention_years, bulk_export_threshold=bulk_export_threshold)
-    policy = load_policy(policy_path)
+    history = load_history(policy_path)
+    history.check_covers(m)
+    policy = history.at_month_end(m)
+    params = Parameters(retention_years=policy.retention_years if retention_years is None else retention_years,
+                        bulk_export_threshold=bulk_export_threshold)
     path = Path(db_path).expanduser().resolve()
-    engine = db.connect(path, policy)
+    engine = db.connect(path, history, m)
     store = results_mod.Store(results_path) if results_path else results_mod.Store.beside(path)
-    res = results_mod.month_results(engine, m, params, policy, store)
-    return Page(month=m, params=params, policy=policy, results=res, engine=engine, db_path=path)
+    res = results_mod.month_results(engine, m, params, policy, store, history=history)
+    return Page(month=m, params=params, policy=policy, results=res, engine=engine, db_path=path,
+                history=history)
 

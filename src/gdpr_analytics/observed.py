@@ -24,8 +24,8 @@ from .policy import Policy
 
 GAP_COLUMNS = ["kind", "item", "observed", "declared", "activities", "notice"]
 #: The named queries `observe` runs.
-QUERIES = ("ropa/subjects_held", "ropa/uploads_held", "ropa/field_fill", "ropa/processors_seen",
-           "ropa/extra_columns")
+QUERIES = ("ropa/subjects_held", "ropa/uploads_held", "ropa/upload_controllers", "ropa/field_fill",
+           "ropa/processors_seen", "ropa/extra_columns")
 
 
 def _pct(filled: int, held: int) -> float | None:
@@ -77,6 +77,15 @@ def uploads_held(engine: Engine, month: Month) -> pd.DataFrame | None:
     if "uploads" not in engine.present_tables():
         return None
     return engine.run("ropa/uploads_held", as_of=month.as_of)
+
+
+def upload_controllers(engine: Engine, month: Month) -> int | None:
+    """Customers for whom uploads are held at as_of (each a controller bpost acts for, Art. 30(2)(a));
+    None when the source had no uploads table (not assessed)."""
+    if "uploads" not in engine.present_tables():
+        return None
+    df = engine.run("ropa/upload_controllers", as_of=month.as_of)
+    return int(df["controllers"].iloc[0]) if len(df) else 0
 
 
 def field_fill(engine: Engine, policy: Policy, month: Month) -> pd.DataFrame:
@@ -131,6 +140,7 @@ class Observation:
     seen: pd.DataFrame
     extras: pd.DataFrame
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GAP_COLUMNS))
+    upload_controllers: int | None = None
 
 
 def observe(engine: Engine, policy: Policy, month: Month) -> Observation:
@@ -142,6 +152,7 @@ def observe(engine: Engine, policy: Policy, month: Month) -> Observation:
         fill=field_fill(engine, policy, month),
         seen=processors_seen(engine, month),
         extras=extra_columns(engine),
+        upload_controllers=upload_controllers(engine, month),
     )
     obs.gaps = find_gaps(obs, policy)
     return obs
@@ -167,7 +178,8 @@ def find_gaps(obs: Observation, policy: Policy) -> pd.DataFrame:
     declared_processors = ", ".join(p["key"] for p in policy.data["processors"])
     seen = obs.seen
     for proc, part in seen[~seen["declared_processor"]].groupby("processor", sort=True):
-        countries = ", ".join(f"{c} ({n})" for c, n in zip(part["source_country"], part["events"]))
+        per = part.groupby("source_country", sort=True)["events"].sum()
+        countries = ", ".join(f"{c} ({int(n)})" for c, n in per.items())
         add("processor not declared", proc,
             f"{int(part['events'].sum())} access event(s) in {obs.month.label}, from {countries}",
             f"declared processors: {declared_processors}", concerned(int(part["upload_events"].sum())),
@@ -239,7 +251,8 @@ def activity_processors_seen(obs: Observation, role: str) -> str:
     parts = []
     for proc, part in seen.groupby("processor", sort=True):
         flag = "" if part["declared_processor"].all() else " (not declared)"
-        per = ", ".join(f"{c} {int(n)}" for c, n in zip(part["source_country"], part["events"]))
+        per_country = part.groupby("source_country", sort=True)["events"].sum()
+        per = ", ".join(f"{c} {int(n)}" for c, n in per_country.items())
         parts.append(f"{proc}{flag}: {per} event(s)")
     return "; ".join(parts)
 
@@ -270,6 +283,8 @@ def activity_subjects_held(obs: Observation, policy: Policy, activity: dict) -> 
         if types:
             n = sum(int(held.get(t, 0)) for t in types)
             parts.append(f"{names[key]}: {n}")
+        else:
+            parts.append(f"{names[key]}: not counted (no table of the source holds them)")
     return "; ".join(parts) + f" (held at the end of {obs.month.label})"
 
 

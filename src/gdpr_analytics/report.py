@@ -40,7 +40,8 @@ from .errors import GdprAnalyticsError, UsageError
 from .month import Month
 from .output import write_csv
 from .parameters import Parameters
-from .policy import Policy, load_policy
+from .policy import Policy
+from .policy_history import PolicyHistory, load_history
 from .progress import log_line
 from .results import Store
 
@@ -51,8 +52,8 @@ START_TIMEOUT = 60  # seconds for the kernel to start
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 DESCRIPTIONS = {
     "01_records_of_processing": "the Art. 30 record of processing activities, checked against the data",
-    "02_retention": "retention breaches: personal data and photos kept more than 3 years after the last order",
-    "03_cross_border": "access to the data by processors, above all from India (Infosys, TCS)",
+    "02_retention": "retention breaches: personal data and photos kept past the declared retention period",
+    "03_cross_border": "access to the data by processors, above all from the third countries the policy declares",
     "04_rights_and_marketing": "marketing after objection, personalised marketing, late data-subject requests, "
                                "data beyond what is declared",
 }
@@ -200,14 +201,16 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
     started = manifest.utc_now()
     if (db is None) == (source is None):
         raise UsageError("report: give either a database (--db) or a source folder (--source)")
-    params = params or Parameters()
+    history = load_history(policy_path)
+    history.check_covers(month)
+    policy = history.at_month_end(month)
+    params = params or Parameters(retention_years=policy.retention_years)
     step = _Steps(month, show)
     nb_paths = [Path(p) for p in notebooks] if notebooks is not None else default_notebooks()
     for p in nb_paths:
         if not p.is_file():
             raise UsageError(f"report: notebook {p} does not exist")
     check_kernel()
-    policy = load_policy(policy_path)
     out = Path(out).absolute()
 
     with ExitStack() as stack:
@@ -234,7 +237,7 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
         try:
             _build(staging, out=out, db_path=db_path, store=Store.beside(db_path), source=source, month=month,
                    params=params, policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout, step=step,
-                   started=started, jobs=jobs or default_jobs())
+                   started=started, jobs=jobs or default_jobs(), history=history)
             _readable(staging)
             with step("publishing"):
                 _publish(staging, final, month)
@@ -253,13 +256,15 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
 
 
 def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, month: Month, params: Parameters,
-           policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started, jobs: int) -> None:
+           policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started, jobs: int,
+           history: PolicyHistory | None = None) -> None:
     from . import results, ropa, rules, stats
 
+    history = history or PolicyHistory.single(policy)
     # 1. the month's results (computed once, or read from the store), then the tables
     try:
-        with step("computing the month's results"), dbmod.connect(db_path, policy) as engine:
-            res = results.month_results(engine, month, params, policy, store)
+        with step("computing the month's results"), dbmod.connect(db_path, history, month) as engine:
+            res = results.month_results(engine, month, params, policy, store, history=history)
         result = res.findings
         write_csv(result.findings, staging / statusmod.FINDINGS_FILE)
         not_assessed = [dict(r) for r in result.not_assessed]
@@ -268,7 +273,7 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
         cross = stats.cross_border(res, month)
         write_csv(cross, staging / "cross_border.csv")
         write_csv(res.record, staging / "ropa.csv")
-        ropa.write_xlsx(res, policy, month, staging / "ropa.xlsx", record=res.record)
+        ropa.write_xlsx(res, policy, month, staging / "ropa.xlsx", record=res.record, history=history)
         inputs = res.inputs
         info = res.load_info
     except (duckdb.Error, KeyError, ValueError, OSError) as exc:
@@ -280,7 +285,7 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
         "month": month.label,
         "db_path": str(db_path),
         "results_path": str(store.root),
-        "policy_path": str(policy.path),
+        "policy_path": str(history.source),
         "retention_years": params.retention_years,
         "bulk_export_threshold": params.bulk_export_threshold,
     }
@@ -323,7 +328,8 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
                 "source": str(source) if source is not None else info.get("source"), **info}
     m = manifest.build(folder=staging, month=month, params=params, policy=policy, inputs=inputs,
                        database=database, started_at=started, finished_at=manifest.utc_now(),
-                       status_baseline=status.baseline, notebooks=run_info, timings=step.timings())
+                       status_baseline=status.baseline, notebooks=run_info, timings=step.timings(),
+                       policy_versions=history.used(month))
     manifest.write(staging, m)
 
 

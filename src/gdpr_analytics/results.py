@@ -81,11 +81,21 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def key_parts(load_info: dict[str, str], month: Month, params: Parameters, policy) -> dict[str, Any]:
+def policy_parts(month: Month, policy, history=None) -> dict[str, Any]:
+    """The policy part of a month's key: every version in force during the month (each event is judged
+    by one of them; the last also judges the state), and the versions before it (the record dates each
+    activity from the version that first declared it)."""
+    if history is None:
+        return {"policy": [{"version": policy.version, "sha256": policy.sha256}]}
+    return {"policy": [{"version": v.version, "sha256": v.sha256} for v in history.in_force(month)],
+            "policy_before": [v.sha256 for v in history.versions if v.valid_to <= month.period_start]}
+
+
+def key_parts(load_info: dict[str, str], month: Month, params: Parameters, policy, history=None) -> dict[str, Any]:
     return {
         "month": month.label,
         "data": load_info.get("data_sha256", ""),
-        "policy": [{"version": policy.version, "sha256": policy.sha256}],
+        **policy_parts(month, policy, history),
         "parameters": params.as_dict(),
         "tool_version": __version__,
         "code": code_fingerprint(),
@@ -146,16 +156,20 @@ class MonthResults:
     @cached_property
     def observation(self) -> observed.Observation:
         f = {n: self.frames.get(f"observed/{n}") for n in OBSERVATION}
+        controllers = self.frames.get("ropa/upload_controllers")
+        held = None if "uploads" not in self.present_tables() else \
+            (int(controllers["controllers"].iloc[0]) if controllers is not None and len(controllers) else 0)
         return observed.Observation(month=self.month, present=self.present_tables(), subjects=f["subjects"],
                                     uploads=f["uploads"], fill=f["fill"], seen=f["seen"], extras=f["extras"],
-                                    gaps=f["gaps"])
+                                    gaps=f["gaps"], upload_controllers=held)
 
     @property
     def record(self) -> pd.DataFrame:
         return self.frames[RECORD].copy()
 
 
-def compute(engine: Engine, month: Month, params: Parameters, policy) -> tuple[dict[str, pd.DataFrame], dict]:
+def compute(engine: Engine, month: Month, params: Parameters, policy,
+            history=None) -> tuple[dict[str, pd.DataFrame], dict]:
     """Every frame of a month's results, and what the meta.json says about them (engine-neutral)."""
     started = datetime.now(timezone.utc)
     present = engine.present_tables()
@@ -176,11 +190,13 @@ def compute(engine: Engine, month: Month, params: Parameters, policy) -> tuple[d
             not_computed.append(f"observed/{name}")
         else:
             frames[f"observed/{name}"] = value
-    frames[RECORD] = ropa.build(computed, policy, month, obs)
+    frames[RECORD] = ropa.build(computed, policy, month, obs, history=history)
     meta = {
         "month": month.label,
         "parameters": params.as_dict(),
         "policy": {"version": policy.version, "sha256": policy.sha256},
+        "policy_versions": history.used(month) if history is not None else [
+            {"version": policy.version, "sha256": policy.sha256}],
         "present": sorted(present),
         "table_rows": engine.table_rows(),
         "not_assessed": result.not_assessed,
@@ -292,16 +308,19 @@ def read(folder: Path, month: Month, params: Parameters, tables: Sequence[str] |
 
 
 def month_results(engine: Engine, month: Month, params: Parameters, policy,
-                  store: Store | None = None, tables: Sequence[str] | None = None) -> MonthResults:
+                  store: Store | None = None, tables: Sequence[str] | None = None,
+                  history=None) -> MonthResults:
     """The month's results: read from the store when they were computed from the same data, policy,
     parameters and code; otherwise computed now, stored, and read back from what was stored.
-    `tables`: read only these (default: all)."""
-    parts = key_parts(engine.load_info(), month, params, policy)
+    `tables`: read only these (default: all). `policy` is the version in force at the month's last
+    instant; `history` (a PolicyHistory, whose tables the engine holds for this month) names every
+    version the month was judged by."""
+    parts = key_parts(engine.load_info(), month, params, policy, history)
     if store is not None:
         found = store.get(parts, month, params, tables)
         if found is not None:
             return found
-    frames, meta = compute(engine, month, params, policy)
+    frames, meta = compute(engine, month, params, policy, history)
     folder = store.put(parts, frames, meta) if store is not None else None
     if folder is not None:
         return read(folder, month, params, tables)

@@ -1,0 +1,162 @@
+"""`gdpr-analytics policy export --format fides`: the policy as a fideslang manifest.
+
+One organization (the controller, its data protection contact), one system (the MyStamp service)
+with one privacy declaration per activity of the record: its fideslang data use, data categories and
+data subjects, legal basis, retention, recipients; the taxonomy extensions the policy declares
+(data categories, data subjects); third-country transfers, the DPO and the security practices on the
+system. Fides fields the notice leaves unstated keep fideslang's defaults and are listed in the
+system's `meta.to_complete`, never filled with an invented value. The manifest is validated with
+fideslang's own pydantic models (`Taxonomy`) before it is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from . import register
+from .errors import PolicyError
+from .policy import Policy
+
+ORGANIZATION_KEY = "bpost"
+
+
+def _key(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in text.lower()).strip("_")
+
+
+def _subject_keys(policy: Policy, activity: dict) -> list[str]:
+    out: list[str] = []
+    for k in activity["data_subjects"]:
+        key = policy.subject(k).get("fides_key", k)
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def declaration(policy: Policy, activity: dict) -> dict[str, Any]:
+    cells = register.entries(policy, activity)
+    special = [policy.category(k).get("special_category") for k in activity["data_categories"]]
+    decl = {
+        "name": f"{activity['id']} — {activity['name']}",
+        "data_use": activity["fides_data_use"],
+        "data_categories": [policy.category(k)["fides_key"] for k in activity["data_categories"]],
+        "data_subjects": _subject_keys(policy, activity),
+        "retention_period": cells["retention"][0],
+        "processes_special_category_data": any(s is True for s in special),
+        "data_shared_with_third_parties": bool(activity.get("recipients")),
+        "third_parties": cells["recipients"][0] if activity.get("recipients") else None,
+        "shared_categories": [policy.category(k)["fides_key"] for k in activity["data_categories"]]
+        if activity.get("recipients") else [],
+    }
+    if activity.get("fides_legal_basis"):
+        decl["legal_basis_for_processing"] = activity["fides_legal_basis"]
+    return {k: v for k, v in decl.items() if v is not None}
+
+
+def to_complete(policy: Policy) -> list[str]:
+    """Fides fields the notice does not state, left at fideslang's defaults."""
+    d = policy.data
+    out = []
+    if not register.stated(d["joint_controllers"]):
+        out.append("system.joint_controller_info: " + register.render(d["joint_controllers"]))
+    if not register.stated(d["security_measures"]["general_description"]):
+        out.append("system.data_security_practices (general description): "
+                   + register.render(d["security_measures"]["general_description"]))
+    mechanisms = [t for t in d["transfers"] if "mechanism" in t and not register.stated(t["mechanism"])]
+    if mechanisms:
+        out.append("system.legal_basis_for_transfers: " + register.render(mechanisms[0]["mechanism"]))
+    dpia = d.get("activity_defaults", {}).get("dpia")
+    if dpia is not None and not register.stated(dpia):
+        out.append("system.requires_data_protection_assessments, system.dpa_location: " + register.render(dpia))
+    owner = d.get("activity_defaults", {}).get("process_owner")
+    if owner is not None and not register.stated(owner):
+        out.append("system.administrating_department: " + register.render(owner))
+    for a in d["activities"]:
+        for k in a["data_categories"]:
+            sc = policy.category(k).get("special_category")
+            if not isinstance(sc, bool):
+                out.append(f"privacy_declarations[{a['id']}].processes_special_category_data: {register.render(sc)}")
+        if not a.get("fides_legal_basis"):
+            out.append(f"privacy_declarations[{a['id']}].legal_basis_for_processing: the legal basis is "
+                       "determined by the customer as controller")
+    return out
+
+
+def manifest(policy: Policy) -> dict[str, Any]:
+    d = policy.data
+    c, contact = d["controller"], d["contact"]
+    dpo_text, _ = register.dpo_text(policy)
+    security, _ = register.security_text(policy)
+    roles = sorted({"Controller" if a["role"] == "controller" else "Processor" for a in d["activities"]})
+    transfers = [{"country": t["country"], "recipients": t["recipients"],
+                  "safeguards": register.render(t["safeguards"]),
+                  "mechanism": register.render(t.get("mechanism")) if "mechanism" in t else None}
+                 for t in d["transfers"]]
+    system = {
+        "fides_key": _key(d["policy"]["id"]),
+        "organization_fides_key": ORGANIZATION_KEY,
+        "name": d["policy"].get("title", d["policy"]["id"]),
+        "description": f"{d['policy'].get('source', '')}, policy version {policy.version} "
+                       f"(SHA-256 {policy.sha256})",
+        "system_type": "Service",
+        "privacy_declarations": [declaration(policy, a) for a in d["activities"]],
+        "responsibility": roles,
+        "legal_name": c["name"],
+        "legal_address": c["address"],
+        "dpo": dpo_text,
+        "data_security_practices": security,
+        "does_international_transfers": bool(d["transfers"]),
+        "uses_profiling": bool(d["profiling"].get("profiling")),
+        "processes_personal_data": True,
+        "meta": {
+            "policy_version": policy.version,
+            "policy_sha256": policy.sha256,
+            "third_country_transfers": transfers,
+            "recipients_exhaustive": d.get("recipients_exhaustive", True),
+            "to_complete": to_complete(policy),
+        },
+    }
+    if d["policy"].get("general_privacy_policy"):
+        system["privacy_policy"] = d["policy"]["general_privacy_policy"]
+    organization = {
+        "fides_key": ORGANIZATION_KEY,
+        "name": c["name"],
+        "description": f"{c.get('legal_form', '')}, VAT {c.get('vat_number', '')}".strip(", "),
+        "controller": {"name": c["name"], "address": c["address"]},
+        "data_protection_officer": {"name": f"{contact['name']} (web form: {contact.get('web_form', '')})",
+                                    "address": contact.get("address", "")},
+    }
+    out: dict[str, Any] = {"organization": [organization]}
+    cats = [{"fides_key": e["fides_key"], "organization_fides_key": ORGANIZATION_KEY, "name": e["name"],
+             "description": f"{e['name']} (privacy notice {e['notice']})", "parent_key": e["parent_key"],
+             "is_default": False} for e in d.get("taxonomy_extensions") or []]
+    if cats:
+        out["data_category"] = cats
+    subjects = [{"fides_key": e["fides_key"], "organization_fides_key": ORGANIZATION_KEY, "name": e["name"],
+                 "description": e.get("description", e["name"]), "is_default": False}
+                for e in d.get("data_subject_extensions") or []]
+    if subjects:
+        out["data_subject"] = subjects
+    out["system"] = [system]
+    return out
+
+
+def validate(doc: dict[str, Any]) -> Any:
+    """Parse the manifest with fideslang's models; PolicyError with fideslang's message otherwise."""
+    from fideslang.models import Taxonomy
+
+    try:
+        return Taxonomy.model_validate(doc)
+    except Exception as exc:  # pydantic.ValidationError, fideslang's own validation errors
+        raise PolicyError(f"fides export: fideslang rejects the manifest: {' '.join(str(exc).split())[:400]}") from None
+
+
+def manifest_yaml(policy: Policy) -> str:
+    doc = manifest(policy)
+    validate(doc)
+    header = (f"# fideslang manifest of {policy.data['policy'].get('title', '')}, policy version {policy.version}\n"
+              f"# written by gdpr-analytics policy export --format fides from {policy.path.name} "
+              f"(SHA-256 {policy.sha256})\n")
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
