@@ -24,7 +24,7 @@ import markupsafe
 import pandas as pd
 import pytest
 
-from gdpr_analytics import html_export, manifest, report, status
+from gdpr_analytics import html_export, manifest, register, report, status
 from gdpr_analytics.engine import Engine
 from gdpr_analytics.errors import GdprAnalyticsError, UsageError
 from gdpr_analytics.month import Month
@@ -280,6 +280,11 @@ def test_index_page(fixture_report):
     files = text[text.index('id="files"'):text.index('id="analysts"')]
     assert ".ipynb" not in files and "notebooks/report_ok.ipynb" in text[text.index('id="analysts"'):]
     assert str(fixture_report.parent) not in text and "/tmp/" not in text
+    # the Art. 30 record's completeness: a sentence, then the field x activity table (P1-P4, PR1)
+    section = text[text.index('id="completeness"'):text.index('id="files"')]
+    assert "are not stated in the privacy notice and are to be completed by the controller" in section
+    table = section[section.index("<table"):section.index("</table>")]
+    assert table.count("<tr>") == 1 + len(register.FIELDS) and "<th>PR1</th>" in table
 
 
 # -- failure ------------------------------------------------------------------------------------

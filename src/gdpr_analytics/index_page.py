@@ -53,6 +53,8 @@ class IndexData:
     baseline: str | None  # the previous month compared against, or None
     cross_border: pd.DataFrame  # cross_border.csv columns
     transfer_countries: list[str]  # third countries the policy declares (e.g. IN)
+    policy_versions: list[dict[str, Any]] = field(default_factory=list)  # policy_history.used(month)
+    completeness: pd.DataFrame | None = None  # register.completeness: field x activity
     evidence: dict[str, str] = field(default_factory=dict)  # rule_id -> page#anchor
     pages: list[Link] = field(default_factory=list)
     files: list[Link] = field(default_factory=list)
@@ -157,6 +159,22 @@ def figures(data: IndexData) -> list[dict[str, Any]]:
     return out
 
 
+def completeness(data: IndexData) -> dict[str, Any] | None:
+    """The Art. 30 record's completeness: a sentence and the field x activity table, as plain values."""
+    from .register import INCOMPLETE
+
+    df = data.completeness
+    if df is None:
+        return None
+    activities = list(df.columns[2:])
+    cells = df[activities]
+    todo, total = int((cells == INCOMPLETE).sum().sum()), int((cells != "not applicable").sum().sum())
+    fields = int((cells == INCOMPLETE).any(axis=1).sum())
+    return {"summary": f"{todo:,} of {total:,} entries (activity × Art. 30 field) are not stated in the privacy "
+                       f"notice and are to be completed by the controller, in {fields} of {len(df)} fields.",
+            "activities": activities, "rows": df.to_dict("records"), "columns": list(df.columns[:2])}
+
+
 def render(data: IndexData) -> str:
     rows = rule_rows(data)
     return environment().get_template("month_index.html.j2").render(
@@ -165,5 +183,6 @@ def render(data: IndexData) -> str:
         versions=data.versions, tool_version=data.versions.get("gdpr-analytics", ""),
         verdict=verdict(data, rows), has_high=any(r["severity"] == "high" and r["findings"] for r in rows),
         rules=rows, figures=figures(data), status_note=data.status_note,
-        pages=data.pages, files=data.files, notebooks=data.notebooks,
+        pages=data.pages, files=data.files, notebooks=data.notebooks, completeness=completeness(data),
+        policy_versions=data.policy_versions,
     )

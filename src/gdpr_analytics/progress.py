@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from datetime import datetime, timezone
 
 from tqdm import tqdm
@@ -13,9 +14,14 @@ def stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_LOCK = threading.Lock()
+
+
 def log_line(text: str) -> None:
-    """One plain line on stderr, starting with the UTC time."""
-    print(f"{stamp()} {text}", file=sys.stderr, flush=True)
+    """One plain line on stderr, starting with the UTC time; whole, even when threads log at once."""
+    with _LOCK:
+        sys.stderr.write(f"{stamp()} {text}\n")
+        sys.stderr.flush()
 
 
 class _Lines:

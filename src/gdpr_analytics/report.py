@@ -136,7 +136,9 @@ class _Steps:
         if not self.show:
             return
         if self.tty:
-            print(f"report {self.month.label}: {what}", file=sys.stderr, flush=True)
+            with self._lock:
+                sys.stderr.write(f"report {self.month.label}: {what}\n")
+                sys.stderr.flush()
         else:
             log_line(f"report {self.month.label}: {what}")
 
@@ -258,7 +260,7 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
 def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, month: Month, params: Parameters,
            policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started, jobs: int,
            history: PolicyHistory | None = None) -> None:
-    from . import results, ropa, rules, stats
+    from . import register, results, ropa, rules, stats
 
     history = history or PolicyHistory.single(policy)
     # 1. the month's results (computed once, or read from the store), then the tables
@@ -322,6 +324,7 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
         baseline=status.baseline, cross_border=cross,
         transfer_countries=[str(t["country"]) for t in policy.data.get("transfers", [])],
         evidence=evidence, pages=pages, files=files, notebooks=notebooks,
+        policy_versions=history.used(month), completeness=register.completeness(policy),
     )
     (staging / "index.html").write_text(index_page.render(data), encoding="utf-8")
     database = {"path": None if source is not None else str(db_path),
