@@ -600,3 +600,23 @@ def test_sample_report(sample_report, sample_db):
     finally:
         con.close()
     assert (folder / "findings.csv").read_bytes() == expected.encode("utf-8")
+
+
+@pytest.mark.slow
+def test_on_every_page_the_evidence_comes_before_long_tables(sample_report):
+    """A folded (long) table before a page's last evidence is the evidence itself, never a statistic
+    pushed in front of it; the provenance closes every page."""
+    for page in sample_report.pages[1:]:
+        text = page.read_text(encoding="utf-8")
+        marks = sorted([(m.start(), "evidence") for m in re.finditer(r'id="evidence-[A-Z]+-\d{3}"', text)]
+                       + [(m.start(), "fold") for m in re.finditer(r'<details class="ga-fold">', text)]
+                       + [(m.start(), "heading") for m in re.finditer(r"<h[23][ >]", text)])
+        last_evidence = max((p for p, kind in marks if kind == "evidence"), default=-1)
+        before = None
+        for pos, kind in marks:
+            if kind == "fold" and pos < last_evidence:
+                assert before == "evidence", f"{page.name}: a long table at {pos} comes before the evidence"
+            before = kind
+        assert text.rindex("About this report") > text.rindex("Methodology"), page.name
+    cross = (sample_report.folder / "03_cross_border.html").read_text(encoding="utf-8")
+    assert cross.index('id="evidence-XB-005"') < cross.index('<h2 id="Access-in-the-month"')
