@@ -362,3 +362,18 @@ def page_tools():
     return SimpleNamespace(plotly_figures=plotly_figures, chart_problems=chart_problems,
                            chart_state_js=CHART_STATE_JS, pdf_page_count=pdf_page_count,
                            request_allowed=request_allowed, init_script=INIT_SCRIPT)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_summary_follows_the_schema(tmp_path_factory: pytest.TempPathFactory):
+    """After the whole session: every summary.json any test produced validates against
+    docs/summary.schema.json (each is also validated as it is written)."""
+    yield
+    from gdpr_analytics import summary
+
+    base = tmp_path_factory.getbasetemp()
+    found = sorted(base.rglob("summary.json"))
+    for path in found:
+        summary.validate(json.loads(path.read_text(encoding="utf-8")))
+    if found:
+        print(f"\n{len(found)} summary.json file(s) produced by the tests follow docs/summary.schema.json")

@@ -222,6 +222,8 @@ def test_every_link_on_index_opens_something(sample_report, visit):
             problems.append(f"link to another host or scheme: {raw!r} ({a['text']!r})")
             continue
         target = Path(unquote(url.path)).resolve()
+        if target == folder.parent / "index.html":
+            continue  # the overview of every month, one level up (tested on its own below)
         if folder not in target.parents:
             problems.append(f"link {raw!r} leaves the report folder")
         elif not target.exists():
@@ -292,3 +294,23 @@ def test_each_rule_on_index_links_to_its_evidence(sample_report, visit):
             problems.append(f"{a['href']}: the evidence is not on screen after following the link ({state})")
         problems += [f"{a['href']}: {p}" for p in w.problems]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("which", ["sample", "hostile"])
+def test_the_overview_across_months_works_offline(request, which, visit, page_tools, artifacts):
+    """<out>/index.html: loads with no request to another host and no console error, its charts are drawn,
+    every month link opens, and nothing from the data runs as script."""
+    rep = request.getfixturevalue(f"{which}_report")
+    out = rep.folder.parent.resolve()
+    path = out / "index.html"
+    text = path.read_text(encoding="utf-8")
+    v = visit(path, root=out, wait_ms=300)
+    assert not v.problems, v.problems
+    expected, rendered, problems = page_tools.chart_problems(v, text)
+    assert expected == 2 and rendered == 2 and not problems, problems
+    links = v.page.evaluate("() => Array.from(document.querySelectorAll('table.months a')).map(a => a.href)")
+    assert links == [(rep.folder / "index.html").as_uri()]
+    w = visit(rep.folder / "index.html", root=out)
+    assert not w.problems and w.page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert v.page.evaluate("() => typeof window.__pwned") == "undefined"
+    v.page.screenshot(path=str(artifacts / "screenshots" / f"overview-{which}.png"), full_page=True)

@@ -71,14 +71,14 @@ def test_month_before_the_deadline_has_no_retention_finding(source):
     assert "RET-001" not in out
 
 
-@pytest.mark.parametrize("args, reason", [
-    (["findings", "--source", "{src}", "--month", "2026-13"], "--month must be YYYY-MM"),
-    (["findings", "--db", "{tmp}/missing.duckdb", "--month", "2026-10"], "does not exist"),
-    (["load", "--source", "{tmp}/nowhere", "--db", "{tmp}/x.duckdb"], "is not a folder"),
+@pytest.mark.parametrize("args, reason, status", [
+    (["findings", "--source", "{src}", "--month", "2026-13"], "--month must be YYYY-MM", 2),  # bad usage
+    (["findings", "--db", "{tmp}/missing.duckdb", "--month", "2026-10"], "does not exist", 2),
+    (["load", "--source", "{tmp}/nowhere", "--db", "{tmp}/x.duckdb"], "is not a folder", 1),  # the run failed
 ])
-def test_errors_are_one_line_on_stderr_with_nonzero_exit(tmp_path, source, args, reason):
+def test_errors_are_one_line_on_stderr_with_nonzero_exit(tmp_path, source, args, reason, status):
     proc = run(*[a.format(src=source, tmp=tmp_path) for a in args], check=False)
-    assert proc.returncode == 1
+    assert proc.returncode == status
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gdpr-analytics: error: ") and reason in lines[0]

@@ -120,7 +120,7 @@ def test_a_successful_run_prints_only_its_steps(tiny_db, tmp_path):
                       r"executing 0[1-4]_copy.ipynb|exporting 0[1-4]_copy.html|writing index.html and manifest.json|"
                       r"publishing)$")
     assert [line for line in lines[:-1] if not step.match(line)] == []
-    assert lines[-1] == f"report written: {tmp_path / 'out' / '2026-10'}"
+    assert lines[-1] == f"gdpr-analytics: report 2026-10 written: {tmp_path / 'out' / '2026-10'}"
     assert run.stdout == ""
 
 
@@ -302,7 +302,7 @@ def test_failure_names_notebook_and_cell_and_keeps_the_earlier_report(fixture_re
     assert "report_fails.ipynb" in message and "In [4]" in message
     assert "ValueError: FIXTURE-FAILURE for 2026-10" in message
     assert _snapshot(fixture_report) == before, "the earlier report changed"
-    assert [p.name for p in out.iterdir()] == ["2026-10"], "staging folder left behind"
+    assert sorted(p.name for p in out.iterdir()) == ["2026-10", "index.html"], "staging folder left behind"
 
 
 def test_failure_before_any_notebook_leaves_nothing(tiny_db, tmp_path):
@@ -325,7 +325,8 @@ def test_cli_reports_a_failure_on_one_line(tiny_db, tmp_path, capsys, monkeypatc
     assert rc == 1 and err[-1].startswith("gdpr-analytics: error: report 2026-10 not written: "), err
     assert "report_fails.ipynb" in err[-1] and "In [4]" in err[-1]
     assert all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ report 2026-10: ", line) for line in err[:-1]), err
-    assert list(tmp_path.iterdir()) == []
+    # no month folder, no staging folder: only the run's lock and the overview (with no month)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "index.html"]
 
 
 def test_recover_after_a_killed_run(tmp_path):
@@ -443,7 +444,7 @@ def test_rerun_replaces_the_month_atomically(tiny_db, tmp_path):
     (first / "stale.txt").write_text("from an older run")
     second = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path, notebooks=[])
     assert second == first and not (second / "stale.txt").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-10"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-10", "index.html"]  # and the overview
     assert manifest.verify(second) == []
 
 

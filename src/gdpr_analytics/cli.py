@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import __version__, resources
-from .errors import GdprAnalyticsError
+from .errors import GdprAnalyticsError, UsageError
 from .month import Month
 from .parameters import Parameters
 
@@ -51,6 +51,16 @@ def _add_rule_parameters(p: argparse.ArgumentParser) -> None:
     _add_policy(p)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text}")
+    return value
+
+
 def _add_resources(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("resources (defaults keep a command under 4 GB; see gdpr_analytics.resources)")
     g.add_argument("--memory-limit", metavar="SIZE", help="memory DuckDB may use, e.g. 2GB (default 2GB, "
@@ -67,8 +77,17 @@ def _add_input(p: argparse.ArgumentParser) -> None:
     g.add_argument("--source", type=Path, help="a source folder, loaded into a temporary database")
 
 
+EXIT_STATUSES = """exit status:
+  0   success
+  1   the command failed (one line on stderr says why; earlier months of a range stay written)
+  2   bad usage (an argument that is not valid)
+  3   report --fail-on high|new-high: the report was written and holds (new) high-severity findings
+  75  report: another run holds the lock on --out and did not end within --wait seconds"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gdpr-analytics", description=__doc__)
+    parser = argparse.ArgumentParser(prog="gdpr-analytics", description=__doc__, epilog=EXIT_STATUSES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"gdpr-analytics {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -97,10 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_parameters(p)
     _add_resources(p)
 
-    p = sub.add_parser("report", help="write the monthly report folder <out>/<YYYY-MM>/")
+    p = sub.add_parser("report", help="write the monthly report folder <out>/<YYYY-MM>/ (or a range of them)",
+                       epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_input(p)
-    p.add_argument("--month", required=True, help="YYYY-MM, or 'latest' for the latest complete month")
+    p.add_argument("--month", required=True,
+                   help="YYYY-MM, a range YYYY-MM..YYYY-MM (built in order, each against the month before), "
+                        "or 'latest' for the latest complete month")
     p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--force", action="store_true",
+                   help="rebuild months already built from the same data, policy, parameters and code")
+    p.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
+                   help="wait this long for another run on the same --out to end (default 0), then exit 75")
+    p.add_argument("--fail-on", choices=("never", "high", "new-high"), default="never",
+                   help="exit 3 after writing a complete report that holds high-severity (or new "
+                        "high-severity) findings (default never)")
     p.add_argument("--jobs", type=_positive, metavar="N",
                    help="notebooks executed at the same time (default: one per core, at most 4)")
     _add_rule_parameters(p)
@@ -182,26 +211,28 @@ def cmd_findings(args: argparse.Namespace) -> None:
         sys.stdout.write("\n")
 
 
-def cmd_report(args: argparse.Namespace) -> None:
-    from . import report
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import report, runs
     from .policy_history import load_history
 
     history = load_history(args.policy)
-    if args.month == "latest":
-        month = None
-    else:
-        month = Month.parse(args.month)
+    wanted = runs.months(args.month)
     with _database(args) as db:
-        if month is None:
+        if wanted is None:
             from .db import connect
 
             with connect(db) as engine:
-                month = report.latest_complete_month(engine)
-        history.check_covers(month)
-        params = _params(args, history.at_month_end(month))
-        folder = report.run_report(db=db, source=None, month=month, out=args.out, params=params,
-                                   policy_path=args.policy, jobs=args.jobs or None)
-    print(f"report written: {folder}", file=sys.stderr)
+                wanted = [report.latest_complete_month(engine)]
+        done = runs.run(db=db, months_to_run=wanted, out=args.out,
+                        params_for=lambda m: _params(args, history.at_month_end(m)), policy_path=args.policy,
+                        force=args.force, wait=args.wait, jobs=args.jobs or None,
+                        say=lambda line: print(f"gdpr-analytics: {line}", file=sys.stderr))
+    alerts = runs.alert(done, args.fail_on)
+    if alerts:
+        what = "high-severity" if args.fail_on == "high" else "new high-severity"
+        print(f"gdpr-analytics: {what} findings in {', '.join(alerts)} (--fail-on {args.fail_on})", file=sys.stderr)
+        return 3
+    return 0
 
 
 def cmd_policy(args: argparse.Namespace) -> None:
@@ -236,9 +267,17 @@ COMMANDS = {"sample": cmd_sample, "load": cmd_load, "findings": cmd_findings, "r
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .runs import EX_TEMPFAIL, Locked
+
     try:
         resources.override(args.memory_limit, args.threads, args.temp_dir)
-        COMMANDS[args.command](args)
+        return COMMANDS[args.command](args) or 0
+    except Locked as exc:
+        print(f"gdpr-analytics: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EX_TEMPFAIL
+    except UsageError as exc:
+        print(f"gdpr-analytics: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     except GdprAnalyticsError as exc:
         print(f"gdpr-analytics: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
@@ -250,7 +289,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # send the rest to /dev/null so that the interpreter's last flush does not complain either
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    return 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ GdprAnalyticsError with one line naming the step (for a notebook: the notebook a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -32,7 +34,7 @@ import nbformat
 import pandas as pd
 
 from . import db as dbmod
-from . import html_export, index_page, manifest
+from . import html_export, index_page, manifest, overview
 from . import status as statusmod
 from .assets import asset_dir
 from .engine import Engine
@@ -44,6 +46,7 @@ from .policy import Policy
 from .policy_history import PolicyHistory, load_history
 from .progress import log_line
 from .results import Store
+from .source import sha256_file
 
 KERNEL = "python3"
 CELL_TIMEOUT = 900  # seconds one notebook cell may run before the report fails
@@ -63,6 +66,7 @@ FILES = [
     ("cross_border.csv", "access events of the month by processor, country, resource and action"),
     ("ropa.csv", "the Art. 30 record of processing activities (CSV)"),
     ("ropa.xlsx", "the Art. 30 record of processing activities (spreadsheet)"),
+    ("summary.json", "what the month found, per rule and severity, for machines (schema: docs/summary.schema.json)"),
     (manifest.MANIFEST_FILE, "parameters, policy, inputs, versions and the SHA-256 of every file"),
 ]
 
@@ -196,10 +200,13 @@ def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: 
 def run_report(db: str | Path | None = None, source: str | Path | None = None, *, month: Month,
                out: str | Path = "reports", params: Parameters | None = None,
                policy_path: str | Path | None = None, notebooks: Sequence[str | Path] | None = None,
-               cell_timeout: int = CELL_TIMEOUT, show: bool | None = None, jobs: int | None = None) -> Path:
+               cell_timeout: int = CELL_TIMEOUT, show: bool | None = None, jobs: int | None = None,
+               origin: str | Path | None = None, key: str | None = None) -> Path:
     """Write `<out>/<month>/` and return it. Give `db` (a loaded database) or `source` (a source folder,
     loaded into a temporary database that is removed afterwards). `jobs` notebooks run at a time
-    (default: one per core, at most 4)."""
+    (default: one per core, at most 4). `origin`: when `db` is a snapshot taken at the start of a run
+    (runs.py), the database it was taken of — its results store is used, and the executed notebooks
+    point at it for re-runs. `key`: the month's build key (`build_key`), recorded in the manifest."""
     started = manifest.utc_now()
     if (db is None) == (source is None):
         raise UsageError("report: give either a database (--db) or a source folder (--source)")
@@ -237,12 +244,15 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
         except OSError as exc:
             raise UsageError(f"report: cannot write to {out}: {exc.strerror or exc}") from None
         try:
-            _build(staging, out=out, db_path=db_path, store=Store.beside(db_path), source=source, month=month,
-                   params=params, policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout, step=step,
-                   started=started, jobs=jobs or default_jobs(), history=history)
+            live = Path(origin).absolute() if origin is not None else db_path
+            _build(staging, out=out, db_path=db_path, origin=live, store=Store.beside(live), source=source,
+                   month=month, params=params, policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout,
+                   step=step, started=started, jobs=jobs or default_jobs(), history=history,
+                   key=key or build_key(db_path, month, params, history, out))
             _readable(staging)
             with step("publishing"):
                 _publish(staging, final, month)
+                overview.write(out)
         except GdprAnalyticsError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise GdprAnalyticsError(_one_line(f"report {month.label} not written: {exc}")) from exc.__cause__
@@ -257,10 +267,32 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
     return final
 
 
-def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, month: Month, params: Parameters,
-           policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started, jobs: int,
-           history: PolicyHistory | None = None) -> None:
-    from . import register, results, ropa, rules, stats
+def build_key(db_path: Path, month: Month, params: Parameters, history: PolicyHistory, out: Path) -> str:
+    """What a month's report is built from: its month results' key (data, policy versions, parameters,
+    tool and code) and the previous month's findings.csv in the same folder (the statuses depend on it).
+    A folder whose manifest records the same key, and whose files match the manifest, is up to date."""
+    from . import results
+
+    with dbmod.connect(db_path) as engine:
+        parts = results.key_parts(engine.load_info(), month, params, history.at_month_end(month), history)
+    previous = Path(out) / month.previous().label / statusmod.FINDINGS_FILE
+    doc = {"results": results.key_of(parts), "previous_findings": sha256_file(previous) if previous.is_file() else None}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def up_to_date(folder: Path, key: str) -> bool:
+    """The month folder was built with this key and every file is as its manifest lists it."""
+    try:
+        recorded = json.loads((folder / manifest.MANIFEST_FILE).read_text(encoding="utf-8")).get("build_key")
+    except (OSError, ValueError):
+        return False
+    return recorded == key and not manifest.verify(folder)
+
+
+def _build(staging: Path, *, out: Path, db_path: Path, origin: Path, store: Store, source, month: Month,
+           params: Parameters, policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started,
+           jobs: int, history: PolicyHistory | None = None, key: str = "") -> None:
+    from . import register, results, ropa, rules, stats, summary
 
     history = history or PolicyHistory.single(policy)
     # 1. the month's results (computed once, or read from the store), then the tables
@@ -297,12 +329,13 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
         policy_version=policy.version, policy_sha256=policy.sha256, loaded_at=info.get("loaded_at", ""),
         generated_at=generated, tool_version=manifest.versions()["gdpr-analytics"], inputs=inputs,
     )
+    rerun_params = {**nb_params, "db_path": str(origin)}  # re-runs read the live database, not the snapshot
     (staging / "notebooks").mkdir()
     with tempfile.TemporaryDirectory(prefix="gdpr-analytics-work-") as work, \
             ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="notebook") as pool:
         # each worker executes one notebook (its own kernel) and exports it while the next one runs
-        futures = [pool.submit(_notebook_page, src, staging, nb_params, Path(work), header, cell_timeout, step)
-                   for src in nb_paths]
+        futures = [pool.submit(_notebook_page, src, staging, nb_params, Path(work), header, cell_timeout, step,
+                               rerun_params) for src in nb_paths]
         done = [f.result() for f in futures]  # in notebook order; the first failure is raised
     pages = [page for page, _ in done]
     run_info = [info for _, info in done]
@@ -327,12 +360,20 @@ def _build(staging: Path, *, out: Path, db_path: Path, store: Store, source, mon
         policy_versions=history.used(month), completeness=register.completeness(policy),
     )
     (staging / "index.html").write_text(index_page.render(data), encoding="utf-8")
-    database = {"path": None if source is not None else str(db_path),
+    summary.write(staging, summary.build(
+        month=month, as_of=_ts(month.as_of), generated_at=generated, rules=catalogue, findings=result.findings,
+        status=status, not_assessed=not_assessed, policy_versions=history.used(month),
+        data={"data_sha256": info.get("data_sha256", ""), "loaded_at": info.get("loaded_at", "")},
+        parameters=params.as_dict()))
+    database = {"path": None if source is not None else str(origin),
+                "snapshot": db_path != origin,
                 "source": str(source) if source is not None else info.get("source"), **info}
     m = manifest.build(folder=staging, month=month, params=params, policy=policy, inputs=inputs,
                        database=database, started_at=started, finished_at=manifest.utc_now(),
                        status_baseline=status.baseline, notebooks=run_info, timings=step.timings(),
                        policy_versions=history.used(month))
+    m["build_key"] = key
+    m["results_key"] = res.key
     manifest.write(staging, m)
 
 
@@ -347,14 +388,14 @@ def rerunnable(nb, parameters: dict[str, Any]) -> None:
 
 
 def _notebook_page(src: Path, staging: Path, nb_params: dict[str, Any], work: Path, header: dict[str, Any],
-                   cell_timeout: int, step: _Steps) -> tuple[index_page.Link, dict[str, Any]]:
+                   cell_timeout: int, step: _Steps, rerun_params: dict[str, Any]) -> tuple[index_page.Link, dict[str, Any]]:
     """Execute one notebook into staging/notebooks/ and export its auditor page into staging/."""
     dst = staging / "notebooks" / src.name
     folder = work / src.stem  # the kernel's own working folder
     folder.mkdir()
     with step(f"executing {src.name}"):
         nb = execute_notebook(src, dst, nb_params, folder, cell_timeout=cell_timeout)
-        rerunnable(nb, nb_params)
+        rerunnable(nb, rerun_params)
         nbformat.write(nb, str(dst))
     page_name = src.stem + ".html"
     with step(f"exporting {page_name}"):
