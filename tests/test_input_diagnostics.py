@@ -1,5 +1,5 @@
-"""Input diagnostics (issue 10, points 2-3): what is wrong with an input, in our words, before DuckDB's;
-header names matched ignoring case and surrounding blanks.
+"""Input diagnostics (issue 10, points 2-4): what is wrong with an input, in our words, before DuckDB's;
+header names matched ignoring case and surrounding blanks; entries that look like a table but name none.
 
 Every message is asserted word for word; every failed load leaves the database as it was."""
 
@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gdpr_analytics import diagnose
-from gdpr_analytics.contract import CUSTOMERS
+from gdpr_analytics import coverage, diagnose
+from gdpr_analytics.contract import CUSTOMERS, TABLES
+from gdpr_analytics.db import connect
 from gdpr_analytics.errors import DataError
 from gdpr_analytics.load import load_to_file
 from sources import write_source
@@ -28,6 +29,7 @@ GOOD = dict(
                  "source_country": "IN", "resource": "orders"}],
 )
 HEADER = ",".join(CUSTOMERS.column_names)
+TABLE_LIST = "(tables: customers, orders, uploads, access_log, marketing_sends, dsr_requests)"
 
 
 def _sha(path: Path) -> str:
@@ -290,3 +292,87 @@ def test_parquet_columns_that_are_the_same_name_are_an_error_naming_both(src, ol
     assert _rejected(src, old_db) == (
         'orders.parquet: table orders: columns "customer_id" and " customer_id" are the same name once case and '
         "surrounding blanks are ignored; keep one")
+
+
+# -- entries that are not tables -------------------------------------------------------------------
+
+def test_a_misnamed_file_names_the_closest_table(src, old_db):
+    write_source(src, uploads=[{"customer_id": "C1", "uploaded_at": "2024-01-01T00:00:00"}])
+    (src / "uploads.csv").rename(src / "upload.csv")
+    assert _rejected(src, old_db) == f"upload.csv: names no table; did you mean uploads? {TABLE_LIST}"
+
+
+def test_misnamed_files_and_folders_are_named_together(src, old_db):
+    (src / "Customers.CSV").write_bytes((src / "customers.csv").read_bytes())
+    (src / "marketing.csv.gz").write_bytes(gzip.compress(b"send_id\n"))
+    (src / "dsr").mkdir()
+    _parquet(src / "dsr" / "part-0.parquet", "SELECT 'R1' AS request_id")
+    assert _rejected(src, old_db) == (
+        f"Customers.CSV: names no table; did you mean customers? {TABLE_LIST}; "
+        f"dsr/: names no table; did you mean dsr_requests? {TABLE_LIST}; "
+        f"marketing.csv.gz: names no table; did you mean marketing_sends? {TABLE_LIST}")
+
+
+def test_a_csv_file_inside_a_tables_folder_is_an_error(src, old_db):
+    (src / "access_log.csv").unlink()
+    (src / "access_log" / "month=2026-10").mkdir(parents=True)
+    _parquet(src / "access_log" / "month=2026-10" / "data.parquet",
+             "SELECT 'E1' AS event_id, TIMESTAMP '2026-10-01' AS occurred_at, 'bpost' AS processor, 'A1' AS actor_id, "
+             "'BE' AS source_country, NULL AS source_ip, 'read' AS action, 'orders' AS resource, NULL AS customer_id, "
+             "1 AS record_count, 'T1' AS ticket_id")
+    (src / "access_log" / "month=2026-11").mkdir()
+    (src / "access_log" / "month=2026-11" / "data.csv").write_text("event_id\n", encoding="utf-8")
+    assert _rejected(src, old_db) == (
+        "access_log/month=2026-11/data.csv: the folder access_log/ is read for Parquet files only; convert this "
+        "file to Parquet, or give the table as one file access_log.csv")
+
+
+def test_other_entries_are_ignored_and_recorded(src, tmp_path):
+    (src / "README.md").write_text("Export of 2026-11-01\n", encoding="utf-8")  # 21 bytes
+    (src / ".DS_Store").write_bytes(b"\0" * 6)
+    (src / "notes").mkdir()
+    (src / "notes" / "a.txt").write_text("abc", encoding="utf-8")
+    (src / "notes" / "b.csv.txt").write_text("abcd", encoding="utf-8")
+    db = tmp_path / "x.duckdb"
+    result = load_to_file(src, db, show=False)
+    assert result.ignored == [".DS_Store", "README.md", "notes/"]
+    assert result.summary().endswith("; not tables, not read: .DS_Store, README.md, notes/")
+    with connect(db) as engine:
+        assert coverage.ignored(engine) == [{"file": ".DS_Store", "size": 6}, {"file": "README.md", "size": 21},
+                                            {"file": "notes/", "size": 7}]
+    # a new ignored file is recorded by the next load, which reads no table again
+    (src / "notes.txt").write_text("x", encoding="utf-8")
+    again = load_to_file(src, db, show=False)
+    assert (again.mode, again.read, again.added, again.removed, again.notes) == (
+        "incremental", [], [], [], ["the entries that are not tables changed"])
+    with connect(db) as engine:
+        assert [i["file"] for i in coverage.ignored(engine)] == [".DS_Store", "README.md", "notes.txt", "notes/"]
+    assert load_to_file(src, db, show=False).mode == "up to date"
+
+
+def test_files_beside_the_parquet_files_of_a_table_are_ignored_and_recorded(src, tmp_path):
+    (src / "access_log.csv").unlink()
+    (src / "access_log").mkdir()
+    _parquet(src / "access_log" / "part-0.parquet",
+             "SELECT 'E1' AS event_id, TIMESTAMP '2026-10-01' AS occurred_at, 'bpost' AS processor, 'A1' AS actor_id, "
+             "'BE' AS source_country, NULL AS source_ip, 'read' AS action, 'orders' AS resource, NULL AS customer_id, "
+             "1 AS record_count, 'T1' AS ticket_id")
+    (src / "access_log" / "_SUCCESS").write_bytes(b"")
+    db = tmp_path / "x.duckdb"
+    load_to_file(src, db, show=False)
+    with connect(db) as engine:
+        assert coverage.ignored(engine) == [{"file": "access_log/_SUCCESS", "size": 0}]
+
+
+def test_the_committed_sample_lists_its_readme(sample_db):
+    with connect(sample_db) as engine:
+        assert [i["file"] for i in coverage.ignored(engine)] == ["README.md"]
+
+
+def test_closest_table():
+    from gdpr_analytics.source import closest_table
+
+    assert [closest_table(n) for n in ("upload", "customer", "access-log", "accesslog", "marketing", "requests",
+                                       "order_lines")] == [
+        "uploads", "customers", "access_log", "access_log", "marketing_sends", "dsr_requests", "orders"]
+    assert set(TABLES) == {"customers", "orders", "uploads", "access_log", "marketing_sends", "dsr_requests"}
