@@ -376,3 +376,15 @@ def test_closest_table():
                                        "order_lines")] == [
         "uploads", "customers", "access_log", "access_log", "marketing_sends", "dsr_requests", "orders"]
     assert set(TABLES) == {"customers", "orders", "uploads", "access_log", "marketing_sends", "dsr_requests"}
+
+
+# -- the written contract --------------------------------------------------------------------------
+
+def test_the_input_contract_names_every_table_and_column_and_the_readme_links_it():
+    repo = Path(__file__).resolve().parents[1]
+    doc = (repo / "docs" / "input-contract.md").read_text(encoding="utf-8")
+    for table in TABLES.values():
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {table.name} | "))
+        for column in table.columns:
+            assert column.name in row, (table.name, column.name)
+    assert "](docs/input-contract.md)" in (repo / "README.md").read_text(encoding="utf-8")
