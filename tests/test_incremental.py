@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -96,6 +97,30 @@ def _rollups_recomputed(db: Path) -> None:
         con.close()
 
 
+def _coverage_recomputed(db: Path) -> None:
+    """_load_tables' earliest and latest, and the data end, are what the loaded rows give (SPEC §10)."""
+    from gdpr_analytics.contract import TABLES
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        latest_of_all = []
+        for name, table in TABLES.items():
+            stamps = [c.name for c in table.columns if c.type == "TIMESTAMP"]
+            fresh = con.execute(f"SELECT min({table.time_column}), "
+                                f"(SELECT max(x) FROM (VALUES {', '.join(f'(max({c}))' for c in stamps)}) v(x)) "
+                                f"FROM {name}").fetchone()
+            stored = con.execute("SELECT earliest, latest FROM _load_tables WHERE table_name = $t",
+                                 {"t": name}).fetchone()
+            assert stored == fresh, name
+            latest_of_all.append(fresh[1])
+        info = dict(con.execute("SELECT key, value FROM _load_info").fetchall())
+        if info["data_end_from"] == "latest row":
+            last = max(t for t in latest_of_all if t is not None)
+            assert info["data_end"] == (last.date() + timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
+    finally:
+        con.close()
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -103,8 +128,9 @@ def _sha(path: Path) -> str:
 def _same_as_full(src: Path, incremental: Path, tmp: Path) -> None:
     full = tmp / f"full-{time.monotonic_ns()}.duckdb"
     assert load_to_file(src, full, show=False, full=True).mode == "full"
-    assert _content(incremental) == _content(full)
+    assert _content(incremental) == _content(full)  # _load_tables' earliest, latest and the data end too
     _rollups_recomputed(incremental)
+    _coverage_recomputed(incremental)
 
 
 @pytest.fixture()
@@ -188,6 +214,7 @@ def test_a_full_reload_gives_the_same_database(three_months, tmp_path):
     assert load_to_file(src, db, show=False, full=True).mode == "full"
     assert _content(db) == before
     _rollups_recomputed(db)
+    _coverage_recomputed(db)
 
 
 def test_a_key_repeated_in_another_file_is_rejected_naming_both(three_months):

@@ -8,12 +8,13 @@ the column, how many rows, and the first offending rows (CSV line numbers, or Pa
 from __future__ import annotations
 
 import csv
-import gzip
+import io
 from pathlib import Path
 from typing import Any, Iterable
 
 import duckdb
 
+from . import diagnose
 from .contract import Column, Table
 from .errors import DataError
 from .source import Entry
@@ -85,27 +86,58 @@ class Checker:
         self.source = source
 
     def stage(self, entry: Entry, name: str) -> tuple[str, list[str]]:
-        """Create raw.<name> holding the input as read; return (relation, its columns)."""
+        """Create raw.<name> holding the input as read, its columns named as the contract names them
+        (matched ignoring case and surrounding blanks); return (relation, its columns)."""
         rel = f"raw.{q(name)}"
-        try:
-            if entry.kind == "csv":
-                self.con.execute(
-                    f"CREATE TABLE {rel} AS SELECT * FROM read_csv($path, header = true, all_varchar = true, "
-                    "delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8')",
-                    {"path": str(entry.path)},
-                )
-            else:
-                # A view cannot take bound parameters: the file paths are quoted as SQL literals.
-                files = "[" + ", ".join(literal(str(f)) for f in entry.files) + "]"
-                self.con.execute(
-                    f"CREATE VIEW {rel} AS SELECT * FROM read_parquet({files}, hive_partitioning = true, "
-                    "union_by_name = true, filename = '_file', file_row_number = true)"
-                )
-        except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise DataError(f"{entry.label}: cannot be read as {entry.kind.upper()}: {first}") from None
+        if entry.kind == "csv":
+            self._stage_csv(entry, rel)
+        else:
+            self._stage_parquet(entry, rel)
         cols = [r[0] for r in self.con.execute(f"DESCRIBE {rel}").fetchall()]
         return rel, cols
+
+    def _stage_csv(self, entry: Entry, rel: str) -> None:
+        try:
+            written = diagnose.header(entry.path)
+        except diagnose.Problem as exc:
+            raise DataError(f"{entry.label}: table {entry.table.name}: {exc}") from None
+        names = [n if n else f"column{i}" for i, n in enumerate(column_names(entry, entry.label, written))]
+        try:
+            self.con.execute(
+                f"CREATE TABLE {rel} AS SELECT * FROM read_csv($path, header = true, all_varchar = true, "
+                "delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8', names = $names)",
+                {"path": str(entry.path), "names": names},
+            )
+        except duckdb.Error as exc:
+            what = diagnose.explain(entry.path, len(names)) or "cannot be read as CSV: " + diagnose.duckdb_reason(str(exc))
+            raise DataError(f"{entry.label}: table {entry.table.name}: {what}") from None
+
+    def _stage_parquet(self, entry: Entry, rel: str) -> None:
+        """A view over the Parquet files, each file's columns renamed as `column_names` says: files that
+        spell their columns alike are read together, and the groups joined by name."""
+        for f in entry.files:
+            if f.stat().st_size == 0:
+                raise DataError(f"{relative_label(f, self.source)}: table {entry.table.name}: the file is empty "
+                                "(0 bytes); a Parquet file holds at least its columns, even with no row")
+        try:
+            groups: dict[tuple[str, ...], list[Path]] = {}
+            for f, written in parquet_columns(self.con, entry.files).items():
+                groups.setdefault(tuple(written), []).append(f)
+            selects = []
+            for written, files in groups.items():
+                where = relative_label(files[0], self.source)
+                names = column_names(entry, where, list(written))
+                renamed = ", ".join(f"{q(w)} AS {q(n)}" for w, n in zip(written, names))
+                hive = [k for k in sorted(entry.hive_keys) if k.lower() not in {w.lower() for w in written}]
+                keep = ", ".join(q(k) for k in [*hive, *_PARQUET_META])
+                # A view cannot take bound parameters: the file paths are quoted as SQL literals.
+                paths = "[" + ", ".join(literal(str(f)) for f in files) + "]"
+                selects.append(f"SELECT {renamed}, {keep} FROM read_parquet({paths}, hive_partitioning = true, "
+                               "union_by_name = true, filename = '_file', file_row_number = true)")
+            self.con.execute(f"CREATE VIEW {rel} AS " + " UNION ALL BY NAME ".join(selects))
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"{entry.label}: table {entry.table.name}: cannot be read as Parquet: {first}") from None
 
     def where(self, entry: Entry, rel: str, condition: str, show_cols: list[str]) -> str:
         """The first offending rows, with CSV line numbers or Parquet file and row."""
@@ -175,6 +207,58 @@ class Checker:
                            f"column {column}: {{n}} row(s) refer to a {parent}.{parent_col} that does not exist")
 
 
+def column_names(entry: Entry, where: str, written: list[str]) -> list[str]:
+    """The name each written column is loaded under: the contract's name of a column it names, ignoring
+    case and surrounding blanks (`CUSTOMER_ID ` is customer_id), else the name without surrounding
+    blanks. Two columns that are the same name that way are an error naming both."""
+    contract = {c.lower(): c for c in entry.table.column_names}
+    seen: dict[str, str] = {}
+    out = []
+    for name in written:
+        key = name.strip().lower()
+        if key and key in seen:
+            raise DataError(f'{where}: table {entry.table.name}: columns "{seen[key]}" and "{name}" are the same '
+                            "name once case and surrounding blanks are ignored; keep one")
+        seen[key] = name
+        out.append(contract.get(key, name.strip()))
+    return out
+
+
+def parquet_columns(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[Path, list[str]]:
+    """The top-level column names of each Parquet file, as written (from the files' footers)."""
+    paths = [str(f) for f in files]
+    rows = con.execute("SELECT file_name, name, coalesce(num_children, 0) FROM parquet_schema($files)",
+                       {"files": paths}).fetchall()
+    by_file: dict[str, list[tuple[str, int]]] = {}
+    for file_name, name, children in rows:
+        by_file.setdefault(file_name, []).append((name, children))
+    out = {}
+    for f in files:
+        nodes = by_file.get(str(f), [])
+        names, i = [], 1  # nodes[0] is the schema's root; each column is followed by its subtree
+        while i < len(nodes):
+            names.append(nodes[i][0])
+            i = _skip_subtree(nodes, i)
+        out[f] = names
+    return out
+
+
+def _skip_subtree(nodes: list[tuple[str, int]], i: int) -> int:
+    """The index after node i and all its descendants (a depth-first list with child counts)."""
+    todo = 1
+    while todo:
+        todo += nodes[i][1] - 1
+        i += 1
+    return i
+
+
+def relative_label(path: Path, source: Path) -> str:
+    try:
+        return path.relative_to(source).as_posix()
+    except ValueError:
+        return path.name
+
+
 def short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -186,8 +270,7 @@ def csv_line_numbers(path: Path, record_indexes: Iterable[int]) -> dict[int, int
     if not wanted:
         return {}
     out: dict[int, int] = {}
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+    with diagnose.open_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         next(reader, None)
         start = reader.line_num + 1

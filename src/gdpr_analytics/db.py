@@ -1,11 +1,13 @@
 """Opening the loaded database for analysis: `connect` gives the default engine (engine.DuckDBEngine).
 
 The loader writes these bookkeeping tables beside the data tables:
-  _load_tables(table_name, present, rows)            which tables the source held (absent optional
-                                                      tables exist empty, with present = false)
+  _load_tables(table_name, present, rows, earliest, latest)  which tables the source held (absent
+                                                      optional tables exist empty, with present = false),
+                                                      and their first and last instant (coverage.py)
   _load_inputs(table_name, file, rows, sha256)       every input file read
   _load_extra_columns(table_name, column_name, non_null)  columns outside the contract (not loaded)
-  _load_info(key, value)                             loaded_at, source, tool version
+  _load_ignored(file, size)                          entries of the source that are not tables
+  _load_info(key, value)                             loaded_at, source, tool version, data_end, data_end_from
 """
 
 from __future__ import annotations

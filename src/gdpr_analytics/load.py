@@ -8,7 +8,12 @@ rows). Loading into an existing database re-reads only what is new or changed:
 - the access log is held one table per input file (`_access_log_part_<id>`, the id derived from the
   file's path) behind the view `access_log`: a new file adds a part, a removed file drops its part, a
   changed file does both; a key may not repeat across parts;
-- the monthly roll-ups (`rollups`) are recomputed for exactly the months the added and dropped parts touch.
+- the monthly roll-ups (`rollups`) are recomputed for exactly the months the added and dropped parts touch;
+- each table's first and last instant (`_load_tables.earliest`, `latest`) is computed when the table is
+  rebuilt, taken from the parts' recorded `min_time` and `max_time` for the access log, and kept as
+  recorded otherwise; the data end (`_load_info.data_end`, SPEC §10) follows from them, or from
+  `source.yml`, which counts as an input: a changed one rewrites the bookkeeping, and nothing else;
+- the source's entries that are not tables (`_load_ignored`) are listed again when they change.
 A full load (`--full`, no database yet, or a database of another layout) runs the same steps from an
 empty database, so both end with the same tables and rows.
 
@@ -29,16 +34,16 @@ from pathlib import Path
 
 import duckdb
 
-from . import __version__, resources, rollups
+from . import __version__, coverage, resources, rollups
 from .checks import Checker, q, typed, typed_select
 from .contract import TABLES, Table
 from .errors import DataError, GdprAnalyticsError
 from .progress import progress
 from .results import Store
-from .source import PARTITIONED, Entry, InputFile, discover, fingerprint, input_files, units
+from .source import PARTITIONED, Entry, Ignored, InputFile, Source, fingerprint, input_files, meta_file, scan, units
 
 #: The layout of the database this loader writes; a database of another layout is rebuilt whole.
-LAYOUT = "2"
+LAYOUT = "3"
 PART_PREFIX = "_access_log_part_"
 INPUT_COLUMNS = ("table_name", "file", "size", "sha256", "rows", "part", "min_key", "max_key",
                  "min_time", "max_time")
@@ -54,18 +59,34 @@ class LoadResult:
     added: list[str] = field(default_factory=list)  # access log files added
     removed: list[str] = field(default_factory=list)  # access log files removed
     reason: str = ""
+    data_end: str = ""  # ISO 8601 UTC, "" when no table holds an instant
+    data_end_from: str = ""
+    ignored: list[str] = field(default_factory=list)  # entries of the source that are not tables
+    notes: list[str] = field(default_factory=list)  # other changes (source.yml, ignored entries)
 
     def summary(self) -> str:
         rows = ", ".join(f"{t} {n:,}" for t, n in self.counts.items())
+        after = [self._data_end()] + ([self._ignored()] if self.ignored else [])
         if self.mode == "up to date":
-            return f"up to date, no file re-read ({rows})"
+            return f"up to date, no file re-read ({rows}); " + "; ".join(after)
         how = f"{self.mode} load" + (f" ({self.reason})" if self.reason else "")
         done = []
         if self.read:
             done.append("read " + ", ".join(self.read))
         if self.added or self.removed:
             done.append(f"access log files: {len(self.added)} added, {len(self.removed)} removed")
-        return f"{how}: {'; '.join(done + [rows])}"
+        return f"{how}: {'; '.join(done + self.notes + [rows] + after)}"
+
+    def _data_end(self) -> str:
+        if not self.data_end:
+            return "no data end: no table holds a timestamp"
+        if self.data_end_from == coverage.FROM_SOURCE_YML:
+            return f"data end {self.data_end} (exported_at of source.yml)"
+        return f"data end {self.data_end} (the day after the latest instant in the data)"
+
+    def _ignored(self) -> str:
+        shown = ", ".join(self.ignored[:5]) + (f" and {len(self.ignored) - 5} more" if len(self.ignored) > 5 else "")
+        return f"not tables, not read: {shown}"
 
 
 @dataclass
@@ -74,6 +95,22 @@ class _Recorded:
     extras: list[tuple]
     present: set[str]
     data: str  # the data fingerprint of the database
+    spans: dict[str, tuple]  # table -> (earliest, latest) as recorded
+    meta_sha256: str  # of source.yml when it was loaded ("" when there was none)
+    ignored: list[Ignored]
+    info: dict[str, str]
+
+
+@dataclass
+class _Meta:
+    """source.yml: the file (None when the source has none) and its exported_at (UTC)."""
+
+    file: InputFile | None
+    exported: datetime | None
+
+    def files(self, files: dict[str, InputFile]) -> list[InputFile]:
+        """What the data's fingerprint is made of: every input file, and source.yml."""
+        return list(files.values()) + ([self.file] if self.file else [])
 
 
 @dataclass
@@ -84,10 +121,11 @@ class _Plan:
     add: list[Entry] = field(default_factory=list)  # access log files to add, by path
     drop: list[dict] = field(default_factory=list)  # recorded access log parts to drop
     keep: list[dict] = field(default_factory=list)  # recorded inputs that stay as they are
+    notes: list[str] = field(default_factory=list)  # source.yml or the ignored entries changed
 
     @property
     def nothing(self) -> bool:
-        return not (self.full or self.rebuild or self.add or self.drop)
+        return not (self.full or self.rebuild or self.add or self.drop or self.notes)
 
 
 def part_name(file: str) -> str:
@@ -110,12 +148,17 @@ def _read_recorded(db: Path) -> tuple[_Recorded | None, str]:
         cols = ", ".join(INPUT_COLUMNS)
         inputs = [dict(zip(INPUT_COLUMNS, r)) for r in con.execute(f"SELECT {cols} FROM _load_inputs").fetchall()]
         extras = con.execute("SELECT table_name, file, column_name, non_null FROM _load_extra_columns").fetchall()
-        present = {r[0] for r in con.execute("SELECT table_name FROM _load_tables WHERE present").fetchall()}
+        tables = con.execute("SELECT table_name, present, earliest, latest FROM _load_tables").fetchall()
+        ignored = sorted((Ignored(f, n) for f, n in con.execute("SELECT file, size FROM _load_ignored").fetchall()),
+                         key=lambda i: i.file)
     except duckdb.Error:
         return None, "the database lacks the loader's bookkeeping"
     finally:
         con.close()
-    return _Recorded(inputs, extras, present, info.get("data_sha256", "")), ""
+    present = {t for t, p, _, _ in tables if p}
+    spans = {t: (e, la) for t, _, e, la in tables}
+    return _Recorded(inputs, extras, present, info.get("data_sha256", ""), spans, info.get("source_yml_sha256", ""),
+                     ignored, info), ""
 
 
 def _dependents(tables: set[str]) -> set[str]:
@@ -131,8 +174,9 @@ def _dependents(tables: set[str]) -> set[str]:
     return out
 
 
-def _plan(entries: dict[str, Entry], files: dict[str, InputFile], recorded: _Recorded | None,
-          source: Path, reason: str) -> _Plan:
+def _plan(src: Source, files: dict[str, InputFile], meta: InputFile | None, recorded: _Recorded | None,
+          reason: str) -> _Plan:
+    entries, source = src.entries, src.path
     if recorded is None:
         return _Plan(full=True, reason=reason, rebuild=[t for t in TABLES if t != PARTITIONED],
                      add=units(entries[PARTITIONED], source))
@@ -147,6 +191,12 @@ def _plan(entries: dict[str, Entry], files: dict[str, InputFile], recorded: _Rec
     plan.add = [u for u in units(entries[PARTITIONED], source)
                 if (PARTITIONED, _only_file(u, source), files[_only_file(u, source)].sha256) not in before]
     plan.keep = [r for r in recorded.inputs if r["table_name"] not in rebuild and r not in plan.drop]
+    if meta is None and recorded.meta_sha256:
+        plan.notes.append("source.yml removed")
+    elif meta is not None and meta.sha256 != recorded.meta_sha256:
+        plan.notes.append("source.yml " + ("changed" if recorded.meta_sha256 else "added"))
+    if src.ignored != recorded.ignored:
+        plan.notes.append("the entries that are not tables changed")
     return plan
 
 
@@ -167,6 +217,7 @@ class _Build:
         self.read: list[str] = []
         self.added: list[str] = []
         self.removed: list[str] = []
+        self.rebuilt: dict[str, tuple] = {}  # snapshot table rebuilt -> (earliest, latest)
 
     def _record(self, table: str, unit: Entry, rows: int, extra: dict[str, int], **part) -> None:
         per_file = self._rows_per_file(unit, rows)
@@ -187,6 +238,7 @@ class _Build:
     def snapshot(self, table: Table, entry: Entry | None, present: set[str]) -> None:
         """(Re)build one snapshot table from its entry, or empty when the source has none."""
         self.con.execute(f"DROP TABLE IF EXISTS main.{q(table.name)}")
+        self.rebuilt[table.name] = (None, None)
         if entry is None:
             defs = ", ".join(f"{q(c.name)} {c.type}" for c in table.columns)
             self.con.execute(f"CREATE TABLE main.{q(table.name)} ({defs})")
@@ -195,6 +247,7 @@ class _Build:
         rows, extra = self.checker.check(entry, rel, cols)
         self.checker.check_references(entry, rel, present)
         self.con.execute(f"CREATE TABLE main.{q(table.name)} AS SELECT {typed_select(table)} FROM {rel}")
+        self.rebuilt[table.name] = self.con.execute(coverage.span_sql(table, f"main.{q(table.name)}")).fetchone()
         self._record(table.name, entry, rows, extra)
         self.read.append(entry.label)
 
@@ -235,13 +288,33 @@ class _Build:
         body = " UNION ALL ".join(f"SELECT * FROM main.{q(n)}" for n in names)
         self.con.execute(f"CREATE OR REPLACE VIEW main.{PARTITIONED} AS {body}")
 
-    def bookkeeping(self, source: Path, entries: dict[str, Entry], kept: list[dict], kept_extras: list[tuple],
-                    mode: str) -> dict[str, int]:
+    def spans(self, inputs: list[dict], recorded: _Recorded | None) -> dict[str, tuple]:
+        """Every table's (earliest, latest): the access log's from its parts, a rebuilt table's as just
+        computed, any other as recorded."""
+        out = {}
+        for t in TABLES:
+            if t == PARTITIONED:
+                lo = [r["min_time"] for r in inputs if r["table_name"] == t and r["min_time"] is not None]
+                hi = [r["max_time"] for r in inputs if r["table_name"] == t and r["max_time"] is not None]
+                out[t] = (min(lo, default=None), max(hi, default=None))
+            elif t in self.rebuilt:
+                out[t] = self.rebuilt[t]
+            else:
+                out[t] = recorded.spans.get(t, (None, None)) if recorded else (None, None)
+        return out
+
+    def bookkeeping(self, src: Source, kept: list[dict], kept_extras: list[tuple], recorded: _Recorded | None,
+                    meta: _Meta, mode: str) -> tuple[dict[str, int], tuple[str, str]]:
+        """Write the bookkeeping tables; return (rows per table present, (data end, where from))."""
+        entries = src.entries
         inputs = kept + self.inputs
         counts = {t: sum(int(r["rows"]) for r in inputs if r["table_name"] == t) for t in TABLES}
+        spans = self.spans(inputs, recorded)
+        end, end_from = coverage.data_end_of([spans[t][1] for t in TABLES], meta.exported)
+        ended = [("data_end", coverage.format_instant(end))] if end is not None else []
         for name, ddl, rows in (
-            ("_load_tables", "table_name VARCHAR, present BOOLEAN, rows BIGINT",
-             [(t, t in entries, counts[t]) for t in TABLES]),
+            ("_load_tables", "table_name VARCHAR, present BOOLEAN, rows BIGINT, earliest TIMESTAMP, latest TIMESTAMP",
+             [(t, t in entries, counts[t], *spans[t]) for t in TABLES]),
             ("_load_inputs", "table_name VARCHAR, file VARCHAR, size BIGINT, sha256 VARCHAR, rows BIGINT, "
                              "part VARCHAR, min_key VARCHAR, max_key VARCHAR, min_time TIMESTAMP, max_time TIMESTAMP",
              [tuple(r[c] for c in INPUT_COLUMNS) for r in sorted(inputs, key=lambda r: (r["table_name"], r["file"]))]),
@@ -249,19 +322,23 @@ class _Build:
              sorted(kept_extras + self.extras)),
             ("_load_info", "key VARCHAR, value VARCHAR", [
                 ("loaded_at", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
-                ("source", str(source.resolve())),
+                ("source", str(src.path.resolve())),
                 ("tool_version", __version__),
                 ("duckdb_version", duckdb.__version__),
                 ("layout", LAYOUT),
                 ("load_mode", mode),
-                ("data_sha256", fingerprint(list(self.files.values()))),
+                ("data_sha256", fingerprint(meta.files(self.files))),
+                *ended,
+                ("data_end_from", end_from),
+                ("source_yml_sha256", meta.file.sha256 if meta.file else ""),
             ]),
+            ("_load_ignored", "file VARCHAR, size BIGINT", [(i.file, i.size) for i in src.ignored]),  # by file
         ):
             self.con.execute(f"CREATE OR REPLACE TABLE main.{name} ({ddl})")
             if rows:
                 marks = ", ".join("?" for _ in ddl.split(","))
                 self.con.executemany(f"INSERT INTO main.{name} VALUES ({marks})", rows)
-        return {t: n for t, n in counts.items() if t in entries}
+        return {t: n for t, n in counts.items() if t in entries}, (ended[0][1] if ended else "", end_from)
 
 
 def _months(parts: list[dict]) -> set[datetime]:
@@ -272,8 +349,9 @@ def _months(parts: list[dict]) -> set[datetime]:
     return out
 
 
-def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, source: Path, entries: dict[str, Entry],
-           files: dict[str, InputFile], recorded: _Recorded | None, show: bool | None) -> LoadResult:
+def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, src: Source, files: dict[str, InputFile], meta: _Meta,
+           recorded: _Recorded | None, show: bool | None) -> LoadResult:
+    source, entries = src.path, src.entries
     build = _Build(con, source, files)
     kept_extras = [] if recorded is None else [
         e for e in recorded.extras
@@ -304,10 +382,11 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, source: Path, entries: d
         rollups.refresh(con, _months(plan.drop) | _months(added))
         bar.update()
         bar.set_postfix_str("bookkeeping")
-        counts = build.bookkeeping(source, entries, plan.keep, kept_extras, "full" if plan.full else "incremental")
+        mode = "full" if plan.full else "incremental"
+        counts, (end, end_from) = build.bookkeeping(src, plan.keep, kept_extras, recorded, meta, mode)
         bar.update()
-    return LoadResult(counts, "full" if plan.full else "incremental", build.read, build.added, build.removed,
-                      plan.reason)
+    return LoadResult(counts, mode, build.read, build.added, build.removed, plan.reason, end, end_from,
+                      [i.file for i in src.ignored], [] if plan.full else plan.notes)
 
 
 def _alive(pid: int) -> bool:
@@ -333,13 +412,15 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
     """Load source into the database file db (incrementally when it exists, unless full), replacing it
     only if the whole load succeeds."""
     source, db = Path(source), Path(db)
-    entries = discover(source)
-    files = input_files(entries, source)
+    src = scan(source)
+    files = input_files(src.entries, source)
+    meta = _Meta(meta_file(src), coverage.exported_at(src.meta) if src.meta else None)
     recorded, reason = (None, "--full") if full else _read_recorded(db)
-    plan = _plan(entries, files, recorded, source, reason or ("no database yet" if not db.exists() else ""))
+    plan = _plan(src, files, meta.file, recorded, reason or ("no database yet" if not db.exists() else ""))
     if plan.nothing:
-        counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in entries}
-        return LoadResult(counts, "up to date")
+        counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in src.entries}
+        return LoadResult(counts, "up to date", data_end=recorded.info.get("data_end", ""),
+                          data_end_from=recorded.info.get("data_end_from", ""), ignored=[i.file for i in src.ignored])
     db.parent.mkdir(parents=True, exist_ok=True)
     _leftovers(db)
     tmp = db.with_name(f".{db.name}.tmp-{os.getpid()}")
@@ -351,7 +432,7 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("ATTACH $path AS raw", {"path": str(scratch)})
-            result = _apply(con, plan, source, entries, files, recorded, show)
+            result = _apply(con, plan, src, files, meta, recorded, show)
             con.execute("DETACH raw")
             con.execute("CHECKPOINT")
         finally:
@@ -360,7 +441,7 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
         Path(f"{db}.wal").unlink(missing_ok=True)  # a stale log of the replaced file must not replay
         # results of data states other than this one and the one it replaces (which a running report
         # may still be using) are never read again
-        Store.beside(db).prune({fingerprint(list(files.values())), recorded.data if recorded else ""})
+        Store.beside(db).prune({fingerprint(meta.files(files)), recorded.data if recorded else ""})
         return result
     except duckdb.Error as exc:
         raise DataError(f"load of {source} failed: {str(exc).splitlines()[0]}") from exc

@@ -4,10 +4,15 @@ An entry is `<table>.csv`, `<table>.csv.gz`, `<table>.parquet` or a folder `<tab
 (hive partitions such as `month=2026-10/` allowed). The loader reads a snapshot table (customers,
 orders, …) as one unit, whatever its files; the access log is read one file at a time (`units`), so a
 new export adds, replaces or removes single partitions.
+
+Beside the tables a source may hold `source.yml` (when the data was exported, SPEC §10). Anything else
+that looks like a table (`.csv`, `.csv.gz`, `.parquet`, a folder of Parquet files) but names none is an
+error naming the closest table; other files (a README) are ignored, and listed (`Source.ignored`).
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -17,6 +22,9 @@ from .contract import TABLES, Table
 from .errors import DataError
 
 _HIVE = re.compile(r"^([^=/]+)=[^/]*$")
+_SUFFIXES = (".csv.gz", ".csv", ".parquet")  # longest first
+#: The optional file of a source that says when it was exported (SPEC §10); see coverage.exported_at.
+META_FILE = "source.yml"
 #: The table read one file at a time; every other table is a snapshot, replaced whole.
 PARTITIONED = "access_log"
 
@@ -47,10 +55,95 @@ class InputFile:
     sha256: str
 
 
-def discover(source: Path) -> dict[str, Entry]:
-    """The entry of every table present in source; an error for a missing required table."""
+@dataclass(frozen=True)
+class Ignored:
+    """An entry of the source that is not a table (a README, notes): not read, listed in `_load_ignored`."""
+
+    file: str  # path relative to the source folder, POSIX separators; a folder ends in "/"
+    size: int  # bytes (a folder: of every file in it)
+
+
+@dataclass
+class Source:
+    """What a source folder holds: the entry of every table present, source.yml, and what is ignored."""
+
+    path: Path
+    entries: dict[str, Entry]
+    meta: Path | None  # source.yml, when the folder holds one
+    ignored: list[Ignored]
+
+
+def scan(source: Path) -> Source:
+    """Every entry of source: a table's, source.yml, or ignored. An error for a file or folder that looks
+    like a table (.csv, .csv.gz, .parquet, a folder of Parquet files) but names none, a CSV file inside a
+    table's folder, a table given twice, and a missing required table."""
     if not source.is_dir():
         raise DataError(f"source {source} is not a folder")
+    table_files = {f"{t}{suffix}" for t in TABLES for suffix in _SUFFIXES}
+    misnamed, ignored, meta = [], [], None
+    for p in sorted(source.iterdir()):
+        name = p.name
+        if p.is_file() and name in table_files:
+            pass
+        elif p.is_dir() and name in TABLES:
+            ignored.extend(_not_parquet(p, source))
+        elif name == META_FILE and p.is_file():
+            meta = p
+        elif not name.startswith(".") and (_table_suffix(name) and p.is_file()
+                                           or p.is_dir() and next(p.rglob("*.parquet"), None)):
+            misnamed.append(p)
+        else:
+            ignored.append(Ignored(name + ("/" if p.is_dir() else ""), _size(p)))
+    if misnamed:
+        raise DataError("; ".join(_names_no_table(p) for p in misnamed))
+    return Source(source, _entries(source), meta, sorted(ignored, key=lambda i: i.file))
+
+
+def discover(source: Path) -> dict[str, Entry]:
+    """The entry of every table present in source (see `scan`)."""
+    return scan(source).entries
+
+
+def closest_table(name: str) -> str:
+    """The table whose name is most like name (a file or folder name without its suffix): one whose name
+    holds it or is held by it (`upload`, `dsr`), else the most similar (difflib's ratio)."""
+    stem = name.lower().replace("-", "_").replace(" ", "_")
+    return max(TABLES, key=lambda t: (stem in t or t in stem, difflib.SequenceMatcher(None, stem, t).ratio()))
+
+
+def _names_no_table(p: Path) -> str:
+    suffix = _table_suffix(p.name) if p.is_file() else ""
+    stem = p.name[:len(p.name) - len(suffix)]
+    label = p.name + ("/" if p.is_dir() else "")
+    return f"{label}: names no table; did you mean {closest_table(stem)}? (tables: {', '.join(TABLES)})"
+
+
+def _table_suffix(name: str) -> str:
+    """The suffix of a file name that makes it look like a table (any case), or ""."""
+    return next((name[-len(s):] for s in _SUFFIXES if name.lower().endswith(s)), "")
+
+
+def _not_parquet(folder: Path, source: Path) -> list[Ignored]:
+    """The files of a table's folder that are not Parquet (ignored); an error for a CSV file there."""
+    out = []
+    for f in sorted(folder.rglob("*")):
+        if not f.is_file() or f.name.endswith(".parquet"):
+            continue
+        rel = relative(f, source)
+        if _table_suffix(f.name) and not f.name.startswith("."):
+            raise DataError(f"{rel}: the folder {folder.name}/ is read for Parquet files only; convert this file "
+                            f"to Parquet, or give the table as one file {folder.name}.csv")
+        out.append(Ignored(rel, f.stat().st_size))
+    return out
+
+
+def _size(p: Path) -> int:
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+    return p.stat().st_size if p.exists() else 0
+
+
+def _entries(source: Path) -> dict[str, Entry]:
     found: dict[str, Entry] = {}
     for table in TABLES.values():
         candidates = []
@@ -104,6 +197,13 @@ def input_files(entries: dict[str, Entry], source: Path) -> dict[str, InputFile]
             rel = relative(f, source)
             out[rel] = InputFile(name, rel, f.stat().st_size, sha256_file(f))
     return out
+
+
+def meta_file(src: Source) -> InputFile | None:
+    """source.yml as an input (it decides the data end): counted in the data's fingerprint."""
+    if src.meta is None:
+        return None
+    return InputFile("", META_FILE, src.meta.stat().st_size, sha256_file(src.meta))
 
 
 def fingerprint(files: list[InputFile]) -> str:
