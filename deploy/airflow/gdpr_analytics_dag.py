@@ -12,7 +12,8 @@ Two tasks run the documented commands (README, "Running unattended"): `load`, th
   `report --month 2025-11..2026-10` by hand: it builds the months in order, each against the month
   before, and leaves up-to-date months as they are. `max_active_runs=1`: never two runs at once.
 - Status 75 (another run, e.g. a backfill by hand, held the lock on OUT for longer than --wait) is
-  retried: `retries` times, `retry_delay` apart. Any other failure fails at once, without retries.
+  retried: `retries` times, `retry_delay` apart. Any other failure fails at once, without retries
+  (a retry after status 3 would find the month up to date and succeed: the alert would be lost).
 - Status 3 (the report is written completely but holds new high-severity findings) fails the
   `report` task, so Airflow's failure alerting (email_on_failure, on_failure_callback, a notifier)
   raises the alert. For "warn but don't fail", give the report task `skip_on_exit_code=3`: it then
