@@ -76,21 +76,14 @@ def _require_report_module() -> None:
 
 
 def _month_of(db: Path) -> str:
-    """GDPR_TEST_MONTH, else the latest complete month of the data (report.latest_complete_month)."""
+    """GDPR_TEST_MONTH, else the last month the data covers (coverage.last_month of the data end)."""
     if os.environ.get("GDPR_TEST_MONTH"):
         return os.environ["GDPR_TEST_MONTH"]
-    from gdpr_analytics import report
-
-    finder = getattr(report, "latest_complete_month", None)
-    if finder is None:
-        return DEFAULT_MONTH
+    from gdpr_analytics import coverage
     from gdpr_analytics.db import connect
 
-    con = connect(db)
-    try:
-        return str(finder(con))
-    finally:
-        con.close()
+    with connect(db) as engine:
+        return coverage.last_month(coverage.data_end(engine)).label
 
 
 def _run_report(label: str, source: Path, db: Path, month: str, out: Path) -> Report:

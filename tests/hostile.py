@@ -261,6 +261,8 @@ def build(out: Path) -> HostileSet:
     ]
     hs.ids += [f"R-{SVG}", f"R-{SCRIPT}"]
     _write(out / "dsr_requests.csv", _columns("dsr_requests"), requests)
+    # exported at the end of the month: the data end (SPEC §10) covers it, though its last row is earlier
+    (out / "source.yml").write_text("exported_at: 2026-11-01T00:00:00Z\n", encoding="utf-8")
     return hs
 
 

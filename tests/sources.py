@@ -33,9 +33,13 @@ def write_table(folder: Path, table: str, rows: Iterable[dict], columns: list[st
     return path
 
 
-def write_source(folder: Path, **tables: list[dict]) -> Path:
-    """Write the given tables; customers, orders and access_log are always written (empty if not given)."""
+def write_source(folder: Path, exported_at: str | None = None, **tables: list[dict]) -> Path:
+    """Write the given tables; customers, orders and access_log are always written (empty if not given).
+    `exported_at`: also write source.yml with that instant, the data end (SPEC §10): a test about a month
+    its few rows do not reach to the end gives the export's instant, as a real export would."""
     folder.mkdir(parents=True, exist_ok=True)
+    if exported_at is not None:
+        (folder / "source.yml").write_text(f"exported_at: {exported_at}\n", encoding="utf-8")
     for required in ("customers", "orders", "access_log"):
         tables.setdefault(required, [])
     for name, rows in tables.items():

@@ -14,7 +14,8 @@ COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 SOURCE = dict(
     customers=[{"customer_id": "C1"}, {"customer_id": "C2", "erased_at": "2026-10-01T00:00:00", "email": "a@b.be"}],
     orders=[{"customer_id": "C1", "ordered_at": "2023-10-01T00:00:00"}],
-    access_log=[{"event_id": "E1", "occurred_at": "2026-10-05T08:00:00", "processor": "wipro",
+    access_log=[{"event_id": "E0", "occurred_at": "2026-09-01T00:00:00"},  # the log covers September on
+                {"event_id": "E1", "occurred_at": "2026-10-05T08:00:00", "processor": "wipro",
                  "source_country": "IN", "ticket_id": None}],
 )
 
@@ -28,7 +29,7 @@ def run(*args, check=True):
 
 @pytest.fixture()
 def source(tmp_path):
-    return write_source(tmp_path / "src", **SOURCE)
+    return write_source(tmp_path / "src", exported_at="2026-11-01T00:00:00Z", **SOURCE)
 
 
 EXPECTED_CSV = (

@@ -18,7 +18,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"
 @pytest.fixture()
 def engine(tmp_path):
     src = write_source(
-        tmp_path / "src",
+        tmp_path / "src", exported_at="2026-11-01T00:00:00Z",
         customers=[{"customer_id": "C1", "first_name": "Zoë", "email": "zoe@example.org"}, {"customer_id": "C2"}],
         orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-09-15T09:00:00"},
                 {"order_id": "O2", "customer_id": "C1", "ordered_at": "2021-01-01T09:00:00"},
@@ -31,7 +31,7 @@ def engine(tmp_path):
             {"event_id": "E3", "occurred_at": "2026-09-04T10:00:00", "customer_id": "C1"},
         ],
         marketing_sends=[{"send_id": "S1", "customer_id": "C1", "sent_at": "2026-10-05T08:00:00", "personalised": "true"},
-                         {"send_id": "S2", "customer_id": "C2", "sent_at": "2026-10-05T08:00:00"}],
+                         {"send_id": "S2", "customer_id": "C2", "sent_at": "2026-10-01T08:00:00"}],  # sends cover Oct.
         dsr_requests=[{"request_id": "R1", "customer_id": "C1", "received_at": "2026-08-20T12:00:00"}],
     )
     db = tmp_path / "db.duckdb"

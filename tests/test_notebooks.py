@@ -261,15 +261,9 @@ def test_absent_optional_tables_are_not_assessed(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_executes_on_the_sample(sample_db, name, tmp_path):
-    from gdpr_analytics import report
+    from gdpr_analytics import coverage
     from gdpr_analytics.db import connect
 
-    month = "2026-10"
-    finder = getattr(report, "latest_complete_month", None)
-    if finder is not None:
-        con = connect(sample_db)
-        try:
-            month = str(finder(con))
-        finally:
-            con.close()
+    with connect(sample_db) as engine:
+        month = coverage.last_month(coverage.data_end(engine)).label
     check_executed(name, execute(name, sample_db, tmp_path, month=month))

@@ -78,13 +78,14 @@ def db(tmp_path_factory) -> Path:
     """Events either side of 2026-10-15T00:00:00Z, and a customer whose deadline depends on the period."""
     tmp = tmp_path_factory.mktemp("history")
     src = write_source(
-        tmp / "src",
+        tmp / "src", exported_at="2026-11-01T00:00:00Z",
         customers=[{"customer_id": "C1", "created_at": "2020-01-01T00:00:00"},
                    {"customer_id": "C2", "created_at": "2020-01-01T00:00:00"}],
         # C1: last order 2024-06-01: deadline 2026-06-01 under 2 years (past at 2026-11-01), 2027-06-01 under 3
         orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-06-01T00:00:00"},
                 {"order_id": "O2", "customer_id": "C2", "ordered_at": "2026-01-01T00:00:00"}],
         access_log=[
+            {"event_id": "E0", "occurred_at": "2026-10-01T00:00:00"},  # bpost from BE: the log covers October
             # one second before the change, by the old version; exactly at 00:00:00Z by the new one
             {"event_id": "E1", "occurred_at": "2026-10-14T23:59:59", "processor": "tcs", "source_country": "IN"},
             {"event_id": "E2", "occurred_at": "2026-10-15T00:00:00", "processor": "tcs", "source_country": "IN"},
@@ -94,6 +95,7 @@ def db(tmp_path_factory) -> Path:
              "resource": "infrastructure"},
         ],
         marketing_sends=[
+            {"send_id": "S0", "customer_id": "C2", "sent_at": "2026-10-01T00:00:00"},  # the sends cover October
             {"send_id": "S1", "customer_id": "C2", "sent_at": "2026-10-14T23:59:59", "personalised": "true"},
             {"send_id": "S2", "customer_id": "C2", "sent_at": "2026-10-15T00:00:00", "personalised": "true"},
         ],

@@ -19,13 +19,11 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
 import markupsafe
 import pandas as pd
 import pytest
 
 from gdpr_analytics import html_export, manifest, register, report, status
-from gdpr_analytics.engine import Engine
 from gdpr_analytics.errors import GdprAnalyticsError, UsageError
 from gdpr_analytics.month import Month
 from gdpr_analytics.parameters import Parameters
@@ -461,44 +459,6 @@ def test_every_value_in_index_is_escaped(tiny_db, tmp_path):
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in index
     assert "<script" not in index and EVIL not in index
     assert json.loads((folder / "manifest.json").read_text())["policy"]["version"] == "<script>window.__pwned=1</script>"
-
-
-class _MemoryEngine(Engine):
-    """An in-memory DuckDB behind the engine seam: only query() is needed here."""
-
-    def __init__(self):
-        self.con = duckdb.connect()
-
-    def query(self, sql, params=None):
-        return self.con.execute(sql, params or {}).df()
-
-    def close(self):
-        self.con.close()
-
-
-def test_latest_complete_month():
-    engine = _MemoryEngine()
-    con = engine.con
-    con.execute("CREATE TABLE access_log(occurred_at TIMESTAMP)")
-    with pytest.raises(UsageError):
-        report.latest_complete_month(engine)
-    for latest, expected in (("2026-10-31 23:59:59", "2026-10"), ("2026-10-30 12:00:00", "2026-09"),
-                             ("2026-11-01 00:00:00", "2026-10"), ("2026-12-31 00:00:00", "2026-12"),
-                             ("2027-01-01 08:00:00", "2026-12"), ("2026-03-01 00:00:00", "2026-02")):
-        con.execute("DELETE FROM access_log")
-        con.execute("INSERT INTO access_log VALUES (?)", [latest])
-        assert str(report.latest_complete_month(engine)) == expected, latest
-    con.close()
-
-
-def test_latest_complete_month_of_the_tiny_source(tiny_db):
-    from gdpr_analytics.db import connect
-
-    con = connect(tiny_db)
-    try:
-        assert str(report.latest_complete_month(con)) == "2026-10"  # last event 2026-10-31 23:00
-    finally:
-        con.close()
 
 
 # -- the exporter on its own --------------------------------------------------------------------

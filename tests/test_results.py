@@ -23,11 +23,11 @@ def _source(folder: Path, erased: str | None = None) -> Path:
     # C1: last order 2023-09-15 -> RET-001 from 2026-09 on; C2 ordered in 2026; one tcs event from GB
     # (XB-002) in October
     return write_source(
-        folder,
+        folder, exported_at="2026-11-01T00:00:00Z",
         customers=[{"customer_id": "C1", "erased_at": erased}, {"customer_id": "C2", "account_type": "pro"}],
         orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-09-15T09:00:00"},
                 {"order_id": "O2", "customer_id": "C2", "ordered_at": "2026-01-10T09:00:00"}],
-        access_log=[{"event_id": "E1", "occurred_at": "2026-10-03T10:00:00", "processor": "tcs",
+        access_log=[{"event_id": "E1", "occurred_at": "2026-10-01T10:00:00", "processor": "tcs",
                      "source_country": "GB", "resource": "orders"}])
 
 

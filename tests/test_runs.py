@@ -244,7 +244,9 @@ def test_the_summary_schema_accepts_a_hand_made_summary_and_rejects_mistakes():
         "generated_at": "2026-11-26T20:00:00Z", "compared_with": None,
         "policy_versions": [{"version": "1", "sha256": "a" * 64, "effective_from": None}],
         "parameters": {"retention_years": 3, "bulk_export_threshold": 1000},
-        "data": {"data_sha256": "b" * 64, "loaded_at": "2026-11-26T19:00:00Z"},
+        "data": {"data_sha256": "b" * 64, "loaded_at": "2026-11-26T19:00:00Z", "data_end": "2026-11-01T00:00:00Z"},
+        "tables": {t: {"present": t != "dsr_requests", "rows": 0 if t == "dsr_requests" else 5}
+                   for t in ("customers", "orders", "uploads", "access_log", "marketing_sends", "dsr_requests")},
         "rules": {"RET-001": {"title": "t", "severity": "high", "assessed": True, "not_assessed_reason": None,
                               "findings": 2, "new": 2, "persisting": 0, "resolved": 0, "not_reassessed": 0},
                   "MKT-001": {"title": "t", "severity": "high", "assessed": False,

@@ -200,29 +200,42 @@ def cmd_findings(args: argparse.Namespace) -> None:
     params = _params(args, policy)
     with _database(args) as db:
         with connect(db, history, month) as engine:
-            result = month_results(engine, month, params, policy, Store.beside(db), tables=[FINDINGS],
-                                   history=history).findings
+            res = month_results(engine, month, params, policy, Store.beside(db), tables=[FINDINGS], history=history)
+    result, tables = res.findings, res.meta["tables"]
     if args.format == "csv":
         write_findings_csv(result, sys.stdout)
         for item in result.not_assessed:
             print(f"gdpr-analytics: not assessed: {item['rule_id']} ({item['reason']})", file=sys.stderr)
+        for name, t in tables.items():
+            if t["present"] and not t["rows"]:
+                print(f"gdpr-analytics: table {name}: present, 0 rows (assessed: nothing to find)", file=sys.stderr)
     else:
-        json.dump(findings_json(result, policy, history), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(findings_json(result, policy, history, tables=tables, data_end=res.meta["data_end"]), sys.stdout,
+                  indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
 
 
+def _latest(db: Path) -> Month:
+    """--month latest: the last month whose as_of is on or before the data end."""
+    from . import coverage
+    from .db import connect
+
+    with connect(db) as engine:
+        end = coverage.data_end(engine)
+    if end is None:
+        raise UsageError("--month latest: the data holds no instant at all, so it covers no month")
+    return coverage.last_month(end)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    from . import report, runs
+    from . import runs
     from .policy_history import load_history
 
     history = load_history(args.policy)
     wanted = runs.months(args.month)
     with _database(args) as db:
         if wanted is None:
-            from .db import connect
-
-            with connect(db) as engine:
-                wanted = [report.latest_complete_month(engine)]
+            wanted = [_latest(db)]
         done = runs.run(db=db, months_to_run=wanted, out=args.out,
                         params_for=lambda m: _params(args, history.at_month_end(m)), policy_path=args.policy,
                         force=args.force, wait=args.wait, jobs=args.jobs or None,

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from .contract import Table
-from .errors import DataError, UsageError
+from .errors import DataError, GdprAnalyticsError, UsageError
 from .month import Month
 
 INSTANT = "%Y-%m-%dT%H:%M:%SZ"
@@ -164,3 +164,49 @@ def ignored(engine) -> list[dict]:
 
 def _when(value: Any) -> datetime | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+
+
+# -- what a month can be asked ---------------------------------------------------------------------
+
+#: The tables whose rows are events of a month; a month before such a table's first row is not covered.
+EVENT_TABLES = ("access_log", "marketing_sends")
+
+
+class NotCovered(GdprAnalyticsError):
+    """A month the data does not reach (its as_of is after the data end)."""
+
+
+def check_month(engine, month: Month) -> None:
+    """Refuse a month whose as_of is after the data end, saying which months the data covers."""
+    end = data_end(engine)
+    if end is None:
+        raise NotCovered(f"{month.label}: the data holds no instant at all, so it covers no month")
+    if month.as_of > end:
+        source = {FROM_SOURCE_YML: "exported_at of source.yml",
+                  FROM_LATEST_ROW: "the day after the latest instant in the data"}.get(data_end_from(engine), "")
+        raise NotCovered(f"{month.label} is after the data: the data ends at {format_instant(end)} ({source}); "
+                         f"the last month it covers is {last_month(end).label}")
+
+
+def uncovered(engine, month: Month) -> dict[str, str]:
+    """Event tables that do not cover the month (their first row is on a later UTC day than the month's
+    first day), each with the reason; their rules are not assessed for the month."""
+    out = {}
+    for name, t in tables(engine).items():
+        if name in EVENT_TABLES and t.present and t.rows and t.earliest is not None \
+                and t.earliest.date() > month.period_start.date():
+            out[name] = f"table {name} starts on {t.earliest:%Y-%m-%d}, after the month's first day"
+    return out
+
+
+def empty(engine) -> list[str]:
+    """Tables present in the source with no row (assessed: every output says "present, 0 rows")."""
+    return [name for name, t in tables(engine).items() if t.present and t.rows == 0]
+
+
+def table_states(engine) -> dict[str, dict[str, Any]]:
+    """Every table: present or not, rows, first and last instant (for summary.json and the manifest)."""
+    return {name: {"present": t.present, "rows": t.rows,
+                   "earliest": format_instant(t.earliest) if t.earliest else None,
+                   "latest": format_instant(t.latest) if t.latest else None}
+            for name, t in tables(engine).items()}

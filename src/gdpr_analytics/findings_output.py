@@ -21,9 +21,11 @@ def write_findings_csv(result: Findings, fh: IO[str]) -> None:
     fh.write(findings_csv(result))
 
 
-def findings_json(result: Findings, policy: Policy, history=None) -> dict[str, Any]:
+def findings_json(result: Findings, policy: Policy, history=None, tables: dict[str, Any] | None = None,
+                  data_end: str | None = None) -> dict[str, Any]:
     """The findings as JSON; `policy` is the version in force at the month's last instant, and
-    `policy_versions` names every version the month was judged by (policy_history.PolicyHistory.used)."""
+    `policy_versions` names every version the month was judged by (policy_history.PolicyHistory.used);
+    `tables`: every table, present or not, with its rows (a present table with 0 rows says so)."""
     rows = [{k: (format_value(v) if k == "occurred_at" else (None if pd.isna(v) else v))
              for k, v in rec.items()} for rec in result.findings.to_dict("records")]
     return {
@@ -36,6 +38,8 @@ def findings_json(result: Findings, policy: Policy, history=None) -> dict[str, A
             {"path": str(policy.path), "file": policy.path.name, "version": policy.version,
              "sha256": policy.sha256}],
         "tool_version": __version__,
+        "data_end": data_end,
+        "tables": tables or {},
         "not_assessed": result.not_assessed,
         "findings": rows,
     }

@@ -51,10 +51,14 @@ class IndexData:
     status_counts: dict[str, dict[str, int]]
     status_note: str
     baseline: str | None  # the previous month compared against, or None
-    cross_border: pd.DataFrame  # cross_border.csv columns
+    cross_border: pd.DataFrame | None  # cross_border.csv columns; None: the access log does not cover the month
     transfer_countries: list[str]  # third countries the policy declares (e.g. IN)
     policy_versions: list[dict[str, Any]] = field(default_factory=list)  # policy_history.used(month)
     completeness: pd.DataFrame | None = None  # register.completeness: field x activity
+    uncovered: dict[str, str] = field(default_factory=dict)  # event table -> why it does not cover the month
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # coverage.table_states
+    data_end: str = ""
+    ignored: list[dict[str, Any]] = field(default_factory=list)  # entries of the source that are not tables
     evidence: dict[str, str] = field(default_factory=dict)  # rule_id -> page#anchor
     pages: list[Link] = field(default_factory=list)
     files: list[Link] = field(default_factory=list)
@@ -121,6 +125,9 @@ def verdict(data: IndexData, rows: list[dict[str, Any]]) -> list[str]:
         out.append(f"No {data.previous_month} report in this folder: every finding counts as new.")
     others = [f"{_plural(sum(r['findings'] for r in by_sev[s]), s + '-severity finding')}" for s in SEVERITIES[1:]]
     out.append(f"Also {' and '.join(others)}.")
+    empty = [name for name, t in data.tables.items() if t["present"] and not t["rows"]]
+    if empty:
+        out.append(f"Present with 0 rows, and assessed (nothing in them to find): {', '.join(empty)}.")
     skipped = [r for r in rows if not r["assessed"]]
     if skipped:
         out.append("Not assessed: " + "; ".join(f"{r['rule_id']} ({r['reason']})" for r in skipped)
@@ -133,6 +140,25 @@ def verdict(data: IndexData, rows: list[dict[str, Any]]) -> list[str]:
 def figures(data: IndexData) -> list[dict[str, Any]]:
     out = []
     cb = data.cross_border
+    if cb is None:
+        why = data.uncovered.get("access_log", "the access log does not cover the month")
+        out.append({"label": "Third-country access share", "value": "not assessed", "explanation": why})
+    else:
+        out += _access_figures(data, cb)
+    skipped = {r["rule_id"] for r in data.not_assessed}
+    ret = int((data.findings["rule_id"] == "RET-001").sum())
+    out.append({"label": "Customers past retention (RET-001)",
+                "value": "not assessed" if "RET-001" in skipped else f"{ret:,}",
+                "explanation": "customers with orders, not erased, more than the retention period after their "
+                               "last order"})
+    sev = data.findings["severity"].value_counts()
+    out.append({"label": "Findings by severity", "severities": [(s, int(sev.get(s, 0))) for s in SEVERITIES],
+                "explanation": f"{len(data.findings):,} findings in all"})
+    return out
+
+
+def _access_figures(data: IndexData, cb: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
     total = int(cb["events"].sum()) if len(cb) else 0
     third = int(cb.loc[cb["third_country"].fillna(False).astype(bool), "events"].sum()) if len(cb) else 0
     if total:
@@ -147,15 +173,6 @@ def figures(data: IndexData) -> list[dict[str, Any]]:
         detail = ", ".join(f"{p if len(p) <= 40 else p[:39] + '…'} {int(v):,}" for p, v in by.items())
         out.append({"label": f"Access events from {country}", "value": f"{int(rows['events'].sum()):,}",
                     "explanation": f"by processor: {detail}" if detail else "none this month"})
-    skipped = {r["rule_id"] for r in data.not_assessed}
-    ret = int((data.findings["rule_id"] == "RET-001").sum())
-    out.append({"label": "Customers past retention (RET-001)",
-                "value": "not assessed" if "RET-001" in skipped else f"{ret:,}",
-                "explanation": "customers with orders, not erased, more than the retention period after their "
-                               "last order"})
-    sev = data.findings["severity"].value_counts()
-    out.append({"label": "Findings by severity", "severities": [(s, int(sev.get(s, 0))) for s in SEVERITIES],
-                "explanation": f"{len(data.findings):,} findings in all"})
     return out
 
 
@@ -184,5 +201,11 @@ def render(data: IndexData) -> str:
         verdict=verdict(data, rows), has_high=any(r["severity"] == "high" and r["findings"] for r in rows),
         rules=rows, figures=figures(data), status_note=data.status_note,
         pages=data.pages, files=data.files, notebooks=data.notebooks, completeness=completeness(data),
-        policy_versions=data.policy_versions,
+        policy_versions=data.policy_versions, data_end=data.data_end, ignored=data.ignored,
+        tables=[{"name": name, "state": state} for name, state in _table_states(data.tables)],
     )
+
+
+def _table_states(tables: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(name, f"{t['rows']:,} rows" if t["present"] and t["rows"] else
+             "present, 0 rows" if t["present"] else "absent from the source") for name, t in tables.items()]

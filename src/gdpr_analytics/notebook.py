@@ -108,6 +108,13 @@ def frame_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS, more: str = "", fo
     return f'<details class="ga-fold"><summary>{len(df):,} rows: show the table</summary>{table}{note}</details>'
 
 
+def table_states(tables: dict[str, dict[str, Any]]) -> str:
+    """Each table as the month saw it: its rows, "present, 0 rows", or "absent from the source"."""
+    return "; ".join(f"{name}: " + (f"{t['rows']:,} rows" if t["present"] and t["rows"] else
+                                    "present, 0 rows" if t["present"] else "absent from the source")
+                     for name, t in tables.items())
+
+
 def callout(text: str, kind: str = "callout", title: str | None = None) -> HTML:
     head = f"<strong>{_e(title)}</strong> " if title else ""
     return HTML(f'<div class="ga-{kind}">{head}{_e(text)}</div>')
@@ -173,6 +180,10 @@ class Page:
 
     def _query_or_reason(self, name: str, overrides: dict) -> tuple[pd.DataFrame | None, list[HTML]]:
         q = queries.get(name)
+        late = [reason for t, reason in self.results.meta.get("uncovered", {}).items() if t in q.requires]
+        if late:
+            return None, [not_assessed(f"{'; '.join(late)}: the data does not cover {self.month.label} (never "
+                                       "reported as zero).")]
         missing = self.absent(q.requires)
         if missing:
             return None, [not_assessed(f"The source has no {', '.join(missing)} table, so this cannot be "
@@ -202,7 +213,9 @@ class Page:
               for v in (self.history.in_force(self.month) if self.history and self.history.folder else [])],
             ("Database", f"{self.db_path.name}, loaded {info.get('loaded_at', 'unknown')} "
                          f"by gdpr-analytics {info.get('tool_version', 'unknown')}"),
-            ("Tables absent from the source", ", ".join(sorted(set(TABLES) - self.present)) or "none"),
+            ("Data end", f"{self.results.meta.get('data_end')} (the data covers every month up to the one "
+                         "before it)"),
+            ("Tables", table_states(self.results.meta.get("tables", {}))),
             ("Tool", f"gdpr-analytics {__version__}, Python {platform.python_version()}"),
             ("Libraries", ", ".join(f"{d} {_version(d)}" for d in LIBRARIES)),
             ("Generated at", _iso(self.started_at)),
@@ -367,6 +380,10 @@ class Page:
                   if len(self.observation.fill) else None)
 
     def processors_seen(self) -> None:
+        if "access_log" not in self.present:
+            display(not_assessed("The access log is absent from the source or does not cover "
+                                 f"{self.month.label}: processors and countries cannot be counted."))
+            return
         self.show(self.observation.seen, empty=f"No access events in {self.month.label}.")
 
     def extra_columns(self) -> None:
@@ -434,9 +451,8 @@ class Page:
     # -- cross-border ----------------------------------------------------------------------------------
     def cross_border(self) -> None:
         """cross_border.csv of the month (stats.cross_border)."""
-        self._use("cross_border/summary")
-        self.show(stats.cross_border(self.results, self.month), max_rows=500,
-                  empty=f"No access events in {self.month.label}.")
+        self.show_query("cross_border/summary", max_rows=500, columns=stats.CROSS_BORDER_COLUMNS,
+                        empty=f"No access events in {self.month.label}.")
 
 
 def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = None,

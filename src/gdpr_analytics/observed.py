@@ -118,8 +118,18 @@ def field_fill(engine: Engine, policy: Policy, month: Month) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+SEEN_COLUMNS = ["processor", "source_country", "declared_processor", "declared_country", "third_country",
+                "events", "upload_events", "actors"]
+
+
 def processors_seen(engine: Engine, month: Month) -> pd.DataFrame:
-    """Processor × country of the month's access events, with whether the policy declares each."""
+    """Processor × country of the month's access events, with whether the policy declares each; no row
+    when the access log is absent or does not cover the month (the record then says not assessed)."""
+    if "access_log" not in engine.present_tables():
+        types = {"processor": "str", "source_country": "str", "declared_processor": "bool",
+                 "declared_country": "bool", "third_country": "bool", "events": "int64", "upload_events": "int64",
+                 "actors": "int64"}
+        return pd.DataFrame({c: pd.Series(dtype=types[c]) for c in SEEN_COLUMNS})
     return engine.run("ropa/processors_seen", period_start=month.period_start, as_of=month.as_of)
 
 
@@ -245,7 +255,7 @@ def activity_processors_seen(obs: Observation, role: str) -> str:
     """'tcs: IN 120, BE 4; aws: IE 300' — every event for a controller activity, upload events for PR1."""
     seen = _seen_for(obs, role)
     if "access_log" not in obs.present:
-        return "not assessed: no access_log table in the source"
+        return "not assessed: the access log is absent from the source or does not cover the month"
     if seen.empty:
         return "none in the month" if role == "controller" else "no access to uploads in the month"
     parts = []

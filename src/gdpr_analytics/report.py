@@ -25,7 +25,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -37,7 +36,6 @@ from . import db as dbmod
 from . import html_export, index_page, manifest, overview
 from . import status as statusmod
 from .assets import asset_dir
-from .engine import Engine
 from .errors import GdprAnalyticsError, UsageError
 from .month import Month
 from .output import write_csv
@@ -81,16 +79,6 @@ def default_notebooks() -> list[Path]:
     if not found:
         raise GdprAnalyticsError(f"no report notebooks ({NOTEBOOK_GLOB}) in {asset_dir('notebooks')}")
     return found
-
-
-def latest_complete_month(engine: Engine) -> Month:
-    """The last month whose as_of is on or before the day after the latest access event:
-    a month is complete once the access log reaches its last day."""
-    latest = engine.query("SELECT max(occurred_at) AS latest FROM access_log")["latest"].iloc[0]
-    if pd.isna(latest):
-        raise UsageError("the access log is empty: there is no complete month; pass --month YYYY-MM")
-    day_after = pd.Timestamp(latest).date() + timedelta(days=1)
-    return Month(day_after.year, day_after.month).previous()
 
 
 def check_kernel(name: str = KERNEL) -> None:
@@ -305,7 +293,10 @@ def _build(staging: Path, *, out: Path, db_path: Path, origin: Path, store: Stor
         status = statusmod.compare(result.findings, month, out, [r["rule_id"] for r in not_assessed])
         write_csv(status.table, staging / statusmod.STATUS_FILE)
         cross = stats.cross_border(res, month)
-        write_csv(cross, staging / "cross_border.csv")
+        # not assessed (the access log does not cover the month): the header alone; every page, the
+        # index and summary.json say why, so the empty file is never read as zero access
+        write_csv(cross if cross is not None else pd.DataFrame(columns=stats.CROSS_BORDER_COLUMNS),
+                  staging / "cross_border.csv")
         write_csv(res.record, staging / "ropa.csv")
         ropa.write_xlsx(res, policy, month, staging / "ropa.xlsx", record=res.record, history=history)
         inputs = res.inputs
@@ -354,17 +345,19 @@ def _build(staging: Path, *, out: Path, db_path: Path, origin: Path, store: Stor
         policy={"name": header["policy_name"], "version": policy.version, "sha256": policy.sha256},
         inputs=inputs, loaded_at=info.get("loaded_at", ""), versions=versions, rules=catalogue,
         findings=result.findings, not_assessed=not_assessed, status_counts=status.counts, status_note=status.note,
-        baseline=status.baseline, cross_border=cross,
+        baseline=status.baseline, cross_border=cross, uncovered=res.meta.get("uncovered", {}),
         transfer_countries=[str(t["country"]) for t in policy.data.get("transfers", [])],
         evidence=evidence, pages=pages, files=files, notebooks=notebooks,
         policy_versions=history.used(month), completeness=register.completeness(policy),
+        tables=res.meta["tables"], data_end=res.meta["data_end"], ignored=res.meta.get("ignored", []),
     )
     (staging / "index.html").write_text(index_page.render(data), encoding="utf-8")
     summary.write(staging, summary.build(
         month=month, as_of=_ts(month.as_of), generated_at=generated, rules=catalogue, findings=result.findings,
         status=status, not_assessed=not_assessed, policy_versions=history.used(month),
-        data={"data_sha256": info.get("data_sha256", ""), "loaded_at": info.get("loaded_at", "")},
-        parameters=params.as_dict()))
+        data={"data_sha256": info.get("data_sha256", ""), "loaded_at": info.get("loaded_at", ""),
+              "data_end": res.meta["data_end"]},
+        parameters=params.as_dict(), tables=res.meta["tables"]))
     database = {"path": None if source is not None else str(origin),
                 "snapshot": db_path != origin,
                 "source": str(source) if source is not None else info.get("source"), **info}
@@ -374,6 +367,9 @@ def _build(staging: Path, *, out: Path, db_path: Path, origin: Path, store: Stor
                        policy_versions=history.used(month))
     m["build_key"] = key
     m["results_key"] = res.key
+    m["data_end"] = res.meta["data_end"]
+    m["tables"] = res.meta["tables"]
+    m["ignored"] = res.meta.get("ignored", [])
     manifest.write(staging, m)
 
 

@@ -34,7 +34,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from . import __version__, observed, queries, ropa, rules
+from . import __version__, coverage, observed, queries, ropa, rules
 from .assets import asset_dir
 from .engine import Engine
 from .month import Month
@@ -172,8 +172,11 @@ def compute(engine: Engine, month: Month, params: Parameters, policy,
             history=None) -> tuple[dict[str, pd.DataFrame], dict]:
     """Every frame of a month's results, and what the meta.json says about them (engine-neutral)."""
     started = datetime.now(timezone.utc)
-    present = engine.present_tables()
-    result = rules.evaluate(engine, month, params)
+    coverage.check_month(engine, month)
+    late = coverage.uncovered(engine, month)
+    # an event table that starts after the month's first day is, for this month, as good as absent
+    present = engine.present_tables() - set(late)
+    result = rules.evaluate(engine, month, params, late)
     frames: dict[str, pd.DataFrame] = {FINDINGS: result.findings}
     bound = query_parameters(month, params, policy)
     not_computed = []
@@ -198,6 +201,10 @@ def compute(engine: Engine, month: Month, params: Parameters, policy,
         "policy_versions": history.used(month) if history is not None else [
             {"version": policy.version, "sha256": policy.sha256}],
         "present": sorted(present),
+        "uncovered": late,
+        "tables": coverage.table_states(engine),
+        "ignored": coverage.ignored(engine),
+        "data_end": coverage.format_instant(coverage.data_end(engine)),
         "table_rows": engine.table_rows(),
         "not_assessed": result.not_assessed,
         "not_computed": sorted(not_computed),
@@ -288,7 +295,7 @@ def write(folder: Path, parts: dict[str, Any], frames: dict[str, pd.DataFrame], 
             con.unregister("frame")
     finally:
         con.close()
-    doc = {"key": key_of(parts), "parts": parts, "tables": sorted(frames), **meta}
+    doc = {"key": key_of(parts), "parts": parts, "frames": sorted(frames), **meta}
     (folder / "meta.json").write_text(json.dumps(doc, indent=1, default=str, ensure_ascii=False) + "\n",
                                       encoding="utf-8")
 
@@ -301,7 +308,7 @@ def read(folder: Path, month: Month, params: Parameters, tables: Sequence[str] |
     con = duckdb.connect()
     try:
         frames = {name: con.execute("SELECT * FROM read_parquet($p)", {"p": str(folder / _file_name(name))}).df()
-                  for name in meta["tables"] if tables is None or name in tables}
+                  for name in meta["frames"] if tables is None or name in tables}
     finally:
         con.close()
     return MonthResults(month=month, params=params, key=meta["key"], meta=meta, frames=frames)

@@ -84,9 +84,13 @@ def query_parameters(month: Month, params: Parameters) -> dict:
     return {"period_start": month.period_start, "as_of": month.as_of, **params.as_dict()}
 
 
-def evaluate(engine: Engine, month: Month, params: Parameters | None = None) -> Findings:
+def evaluate(engine: Engine, month: Month, params: Parameters | None = None,
+             uncovered: dict[str, str] | None = None) -> Findings:
+    """Every rule of the catalogue for the month. A rule needing a table absent from the source, or an
+    event table that does not cover the month (`uncovered`: table -> reason), is not assessed."""
     params = params or Parameters()
     present = engine.present_tables()
+    uncovered = uncovered or {}
     bound = query_parameters(month, params)
     frames, not_assessed = [], []
     for r in CATALOGUE:
@@ -94,6 +98,10 @@ def evaluate(engine: Engine, month: Month, params: Parameters | None = None) -> 
         if absent:
             not_assessed.append({"rule_id": r.rule_id,
                                  "reason": f"table {', '.join(absent)} absent from the source"})
+            continue
+        late = [uncovered[t] for t in r.requires if t in uncovered]
+        if late:
+            not_assessed.append({"rule_id": r.rule_id, "reason": "; ".join(late)})
             continue
         df = engine.run(r.query, **bound)
         df.insert(0, "rule_id", r.rule_id)

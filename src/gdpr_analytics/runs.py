@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import overview, report, summary
+from . import coverage, overview, report, summary
+from . import db as dbmod
 from .errors import GdprAnalyticsError, UsageError
 from .month import Month
 from .parameters import Parameters
@@ -147,6 +148,9 @@ def run(*, db: Path, months_to_run: list[Month], out: Path, params_for: Callable
     with locked(out, wait):
         try:
             with snapshot(db) as snap:
+                with dbmod.connect(snap) as engine:  # every month must be one the data reaches
+                    for m in months_to_run:
+                        coverage.check_month(engine, m)
                 for m in months_to_run:
                     params = params_for(m)
                     key = report.build_key(snap, m, params, history, out)

@@ -25,7 +25,7 @@ FORMAT = 1
 
 def build(*, month, as_of: str, generated_at: str, rules: list[dict[str, Any]], findings, status,
           not_assessed: list[dict[str, str]], policy_versions: list[dict[str, Any]], data: dict[str, Any],
-          parameters: dict[str, Any]) -> dict[str, Any]:
+          parameters: dict[str, Any], tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """rules: the catalogue (rule_id, title, severity); findings: the six-column frame; status:
     status.Status against the month before."""
     skipped = {d["rule_id"]: d["reason"] for d in not_assessed}
@@ -53,6 +53,7 @@ def build(*, month, as_of: str, generated_at: str, rules: list[dict[str, Any]], 
                             for v in policy_versions],
         "parameters": parameters,
         "data": data,
+        "tables": {name: {"present": t["present"], "rows": t["rows"]} for name, t in tables.items()},
         "rules": per_rule,
         "totals": totals,
         "not_assessed": sorted(skipped),
