@@ -244,12 +244,16 @@ def step_pandas(b: Bench) -> None:
         for side in outs}
     same = outs["package"].read_bytes() == outs["pandas"].read_bytes()
     per_rule = json.loads(runs["package"][-1].output())["per_rule"]
+    inner = {side: measure.median([json.loads(r.output())["seconds"] for r in runs[side]]) for side in runs}
     ours = b.add(from_runs("three_rules_package", "RET-001, XB-002, DSR-001 through the package (DuckDB)",
-                           runs["package"], note=f"findings per rule: {per_rule}"))
+                           runs["package"], note=f"findings per rule: {per_rule}; whole process shown, "
+                           f"reading and computing {inner['package']:.2f} s"))
     peer = from_runs("pandas", "the same three rules in pandas", runs["pandas"], target="pandas",
                      checks={"same (rule_id, subject_id, occurred_at)": same},
-                     note="same answers" if same else f"ANSWERS DIFFER: compare {outs['package']} and {outs['pandas']}")
-    peer.speedup = peer.seconds / ours.seconds
+                     note=("same answers" if same else f"ANSWERS DIFFER: compare {outs['package']} and {outs['pandas']}")
+                     + f"; whole process shown, reading and computing {inner['pandas']:.2f} s; the ratio is of "
+                     f"reading and computing (whole processes: {ours.seconds:.2f} s and the time shown)")
+    peer.speedup = inner["pandas"] / inner["package"]
     b.add(peer)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from . import __version__, resources
-from .errors import GdprAnalyticsError, UsageError
+from .errors import EX_TEMPFAIL, GdprAnalyticsError, Locked, UsageError
 from .month import Month
 from .parameters import Parameters
 
@@ -280,8 +280,6 @@ COMMANDS = {"sample": cmd_sample, "load": cmd_load, "findings": cmd_findings, "r
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .runs import EX_TEMPFAIL, Locked
-
     try:
         resources.override(args.memory_limit, args.threads, args.temp_dir)
         return COMMANDS[args.command](args) or 0

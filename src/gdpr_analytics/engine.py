@@ -125,6 +125,8 @@ class DuckDBEngine(Engine):
             "UNION SELECT view_name FROM duckdb_views() WHERE database_name = $db AND schema_name = 'main' "
             "AND NOT internal", {"db": self.CATALOG}).fetchall()
         for (name,) in sorted(names):
+            if name.startswith("_access_log_part_"):
+                continue  # read through the access_log view, which lives beside them
             quoted = '"' + name.replace('"', '""') + '"'
             self.con.execute(f"CREATE VIEW main.{quoted} AS SELECT * FROM {self.CATALOG}.main.{quoted}")
         if policy is not None:
@@ -139,9 +141,10 @@ class DuckDBEngine(Engine):
     def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
         defs = ", ".join(f"{c} {t}" for c, t in columns)
         self.con.execute(f"CREATE OR REPLACE TABLE main.{name}({defs})")
-        if rows:
-            marks = ", ".join("?" for _ in columns)
-            self.con.executemany(f"INSERT INTO main.{name} VALUES ({marks})", rows)
+        if rows:  # one statement for all rows (executemany costs a statement per row)
+            row = "(" + ", ".join("?" for _ in columns) + ")"
+            self.con.execute(f"INSERT INTO main.{name} VALUES " + ", ".join(row for _ in rows),
+                             [value for r in rows for value in r])
 
     def close(self) -> None:
         self.con.close()

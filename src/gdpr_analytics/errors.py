@@ -13,5 +13,12 @@ class PolicyError(GdprAnalyticsError):
     """The policy file is invalid."""
 
 
+class Locked(GdprAnalyticsError):
+    """Another report run holds the output folder's lock (exit status EX_TEMPFAIL)."""
+
+
+EX_TEMPFAIL = 75  # sysexits.h: try again later
+
+
 class UsageError(GdprAnalyticsError):
     """A parameter is invalid (month, paths, thresholds)."""

@@ -268,8 +268,11 @@ class _Build:
             cond = f"{key} IN (SELECT {key} FROM main.{q(p['part'])})"
             self.checker.reject_if(unit, rel, cond, [table.key],
                                    f"column {table.key}: {{n}} row(s) whose key is also in {p['file']}")
-        self.con.execute(f"CREATE TABLE main.{q(name)} AS SELECT {typed_select(table)} FROM {rel} "
-                         f"ORDER BY {q(table.time_column)}")
+        # rows in time order, so that a month's queries skip the row groups of other months; a file of one
+        # month (a monthly partition) needs no sorting: every month query takes all of it or none
+        one_month = tmin is not None and (tmin.year, tmin.month) == (tmax.year, tmax.month)
+        order = "" if one_month else f" ORDER BY {q(table.time_column)}"
+        self.con.execute(f"CREATE TABLE main.{q(name)} AS SELECT {typed_select(table)} FROM {rel}{order}")
         self._record(table.name, unit, rows, extra, part=name, min_key=kmin, max_key=kmax,
                      min_time=tmin, max_time=tmax)
         self.added.append(rel_name)

@@ -30,18 +30,13 @@ from typing import Any, Callable, Iterator
 
 from . import coverage, overview, report, summary
 from . import db as dbmod
-from .errors import GdprAnalyticsError, UsageError
+from .errors import Locked, UsageError
 from .month import Month
 from .parameters import Parameters
 from .progress import stamp
 
-EX_TEMPFAIL = 75
 LOCK_FILE = ".lock"
 _RANGE = re.compile(r"^(\d{4}-\d{2})\.\.(\d{4}-\d{2})$")
-
-
-class Locked(GdprAnalyticsError):
-    """Another run holds the output folder's lock (exit status 75)."""
 
 
 @dataclass
