@@ -58,7 +58,7 @@ def rule(rule_id: str) -> Rule:
     for r in CATALOGUE:
         if r.rule_id == rule_id:
             return r
-    raise KeyError(rule_id)
+    raise KeyError(f"no rule {rule_id!r}; the rules are {', '.join(r.rule_id for r in CATALOGUE)}")
 
 
 @dataclass

@@ -29,10 +29,10 @@ import pandas as pd
 
 from .month import Month
 from .output import format_value
+from .rules import FINDING_COLUMNS
 
 FINDINGS_FILE = "findings.csv"
 STATUS_FILE = "findings_status.csv"
-FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "occurred_at", "detail"]
 STATUS_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "occurred_at", "status",
                   "first_seen", "last_seen"]
 STATUSES = ("new", "persisting", "resolved", "not_reassessed")
