@@ -267,3 +267,15 @@ def test_notebook_executes_on_the_sample(sample_db, name, tmp_path):
     with connect(sample_db) as engine:
         month = coverage.last_month(coverage.data_end(engine)).label
     check_executed(name, execute(name, sample_db, tmp_path, month=month))
+
+
+@pytest.mark.slow
+def test_a_notebook_opened_alone_on_a_read_only_database_works(sample_db, tmp_path):
+    """No stored results, and nowhere to store them (the store would be under a file): the notebook
+    computes the month in memory, opens the database read-only, and changes nothing on disk."""
+    blocker = tmp_path / "read-only"
+    blocker.write_text("a file where the results folder would be")
+    before = sample_db.stat().st_mtime_ns
+    nb = execute("02_retention", sample_db, tmp_path, month="2026-09", results_path=str(blocker / "results"))
+    check_executed("02_retention", nb)
+    assert not (blocker.parent / "results").exists() and sample_db.stat().st_mtime_ns == before
