@@ -17,6 +17,7 @@ import duckdb
 from . import diagnose
 from .contract import Column, Table
 from .errors import DataError
+from .portable import BLANKS
 from .source import Entry
 
 EXAMPLES = 5  # offending rows quoted in an error message
@@ -33,17 +34,24 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def blanks_trimmed(expr: str) -> str:
+    """trim() of the Unicode space separators, written out (portable: DuckDB's trim() strips exactly these,
+    Spark's only spaces; see portable.BLANKS)."""
+    return f"trim({expr}, {literal(BLANKS)})"
+
+
 def typed(col: Column) -> str:
-    """SQL turning the raw value into the contract's type; NULL where it does not convert."""
+    """SQL turning the raw value into the contract's type; NULL where it does not convert. Portable SQL
+    (queries/'s subset, portable.py): the Spark engine runs the same text, translated."""
     c = q(col.name)
     if col.type == "TIMESTAMP":
         # No offset: UTC (the session time zone is UTC). An offset: converted to UTC.
         return f"TRY_CAST(TRY_CAST({c} AS TIMESTAMPTZ) AS TIMESTAMP)"
     if col.type == "BOOLEAN":
-        return f"CASE lower(trim(CAST({c} AS VARCHAR))) WHEN 'true' THEN true WHEN 'false' THEN false END"
+        return f"CASE lower({blanks_trimmed(f'CAST({c} AS VARCHAR)')}) WHEN 'true' THEN true WHEN 'false' THEN false END"
     if col.type == "VARCHAR":
         if col.name == "source_country":
-            return f"upper(trim(CAST({c} AS VARCHAR)))"
+            return f"upper({blanks_trimmed(f'CAST({c} AS VARCHAR)')})"
         return f"CAST({c} AS VARCHAR)"
     return f"TRY_CAST({c} AS {col.type})"
 
@@ -65,8 +73,10 @@ def row_checks(table: Table) -> list[tuple[str, str, str]]:
                     "BOOLEAN": "is not true or false"}.get(col.type, f"is not a valid {col.type}")
             out.append((col.name, what, f"{c} IS NOT NULL AND {t} IS NULL"))
         if col.name == "source_country":
+            # the length too: Java's $ (Spark) also matches before a final line break, RE2's (DuckDB) does not
+            code = blanks_trimmed(f"CAST({c} AS VARCHAR)")
             out.append((col.name, "is not a two-letter country code",
-                        f"{c} IS NOT NULL AND NOT regexp_full_match(trim(CAST({c} AS VARCHAR)), '{_COUNTRY}')"))
+                        f"{c} IS NOT NULL AND NOT (length({code}) = 2 AND regexp_matches({code}, '{_COUNTRY}'))"))
         if col.allowed:
             allowed = ", ".join("'" + a + "'" for a in col.allowed)
             out.append((col.name, f"is not one of {', '.join(col.allowed)}",
