@@ -88,6 +88,8 @@ def _import_pyspark():
 
 def _configure(spark) -> None:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    for k, v in (x.split("=", 1) for x in os.environ.get("XSPARKCONF", "").split() if x):
+        spark.conf.set(k, v)
 
 
 def local_session():
@@ -116,7 +118,19 @@ def local_session():
                    .config("spark.sql.shuffle.partitions", str(max(2, 2 * res.threads)))
                    .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false"))
         res.temp_directory.mkdir(parents=True, exist_ok=True)
-        _SESSION = builder.getOrCreate()
+        # the JVM writes a few lines to its stderr whatever the log configuration ("Using incubator
+        # modules", "Setting default log level"): it gets a log file of its own instead of ours
+        log = res.temp_directory / f"gdpr-analytics-spark-{os.getpid()}.log"
+        saved = os.dup(2)
+        try:
+            with open(log, "ab") as fh:
+                os.dup2(fh.fileno(), 2)
+                try:
+                    _SESSION = builder.getOrCreate()
+                finally:
+                    os.dup2(saved, 2)
+        finally:
+            os.close(saved)
         _SESSION.sparkContext.setLogLevel("OFF")
         return _SESSION
 
