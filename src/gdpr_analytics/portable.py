@@ -44,6 +44,7 @@ DENIED_NODES = {
     "Unnest": "unnest (no Spark equivalent with the same shape)",
     "Struct": "struct literals",
     "List": "list literals",
+    "Array": "list literals ([…]: an ARRAY on Spark, a LIST on DuckDB)",
     "Lambda": "lambda functions",
 }
 
@@ -126,6 +127,8 @@ def spark_functions(spark_sql: str) -> set[str]:
         if tree is None:
             continue
         for node in tree.find_all(exp.Func):
+            if isinstance(node, exp.Cast):
+                continue  # CAST, TRY_CAST: syntax, not functions of the registry
             if isinstance(node, exp.Anonymous):
                 names.add(node.name.lower())
             else:

@@ -88,8 +88,6 @@ def _import_pyspark():
 
 def _configure(spark) -> None:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
-    for k, v in (x.split("=", 1) for x in os.environ.get("XSPARKCONF", "").split() if x):
-        spark.conf.set(k, v)
 
 
 def local_session():
