@@ -64,11 +64,12 @@ def _seconds(text: str) -> float:
 def _add_resources(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("resources (defaults keep a command under 4 GB; see gdpr_analytics.resources)")
     g.add_argument("--memory-limit", metavar="SIZE", help="memory DuckDB may use, e.g. 2GB (default 2GB, "
-                   "or GDPR_ANALYTICS_MEMORY_LIMIT); beyond it, work spills to --temp-dir")
-    g.add_argument("--threads", type=_positive, metavar="N", help="DuckDB threads (default: one per core, "
-                   "or GDPR_ANALYTICS_THREADS)")
-    g.add_argument("--temp-dir", type=Path, metavar="DIR", help="where DuckDB spills (default: the system's "
-                   "temporary folder, or GDPR_ANALYTICS_TEMP_DIR)")
+                   "or GDPR_ANALYTICS_MEMORY_LIMIT); beyond it, work spills to --temp-dir; with --engine spark "
+                   "in local mode, Spark's driver memory")
+    g.add_argument("--threads", type=_positive, metavar="N", help="DuckDB threads, or Spark's local[N] (default: "
+                   "one per core, or GDPR_ANALYTICS_THREADS)")
+    g.add_argument("--temp-dir", type=Path, metavar="DIR", help="where DuckDB (or local Spark) spills (default: "
+                   "the system's temporary folder, or GDPR_ANALYTICS_TEMP_DIR)")
 
 
 def _add_input(p: argparse.ArgumentParser) -> None:

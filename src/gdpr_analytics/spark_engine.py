@@ -27,6 +27,7 @@ for the JVM and this process. One JVM per process; each engine works in its own 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 import warnings
@@ -100,6 +101,9 @@ def local_session():
         if why:
             raise SparkUnavailable(f"--engine spark: {why}")
         _utc()
+        # Spark's Python workers run this interpreter (the venv's), not whatever python3 is on PATH
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         SparkSession = _import_pyspark()
         res = resources.current()
         memory = res.memory_limit.lower().replace("ib", "").replace("b", "")
