@@ -27,6 +27,7 @@ for the JVM and this process. One JVM per process; each engine works in its own 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -88,7 +89,10 @@ def _import_pyspark():
 
 
 def _configure(spark) -> None:
+    """What every session needs, local or remote: UTC, and hive partition values kept as text (as the
+    DuckDB loader reads them; a Connect server keeps Spark's default, which would read `007` as 7)."""
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
 
 
 def local_session():
@@ -142,19 +146,54 @@ def session(remote: str | None = None, base=None):
     names a server, else on `base` or the process's local session."""
     remote = remote or os.environ.get(ENV_REMOTE) or None
     if remote:
-        why = unavailable()
-        if why:
-            raise SparkUnavailable(f"--engine spark: {why}")
-        _utc()
-        SparkSession = _import_pyspark()
-        try:
-            spark = SparkSession.builder.remote(remote).create()
-        except Exception as exc:  # noqa: BLE001
-            raise GdprAnalyticsError(f"cannot reach Spark Connect at {remote}: {_first_line(exc)}") from None
-    else:
-        spark = (base or local_session()).newSession()
+        return _connect(remote)
+    spark = (base or local_session()).newSession()
     _configure(spark)
     return spark
+
+
+def _connect(remote: str):
+    """A Spark Connect session, configured; a server that does not answer fails at once, in one line.
+    The client connects lazily and retries for about ten minutes by default: the first request (the
+    configuration) runs under a short retry policy, and a failed client is closed, so that pyspark's
+    exit handler does not retry its own clean-up for as long."""
+    why = unavailable()
+    if why:
+        raise SparkUnavailable(f"--engine spark: {why}")
+    _utc()
+    SparkSession = _import_pyspark()
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    try:
+        spark = SparkSession.builder.remote(remote).create()
+    except Exception as exc:  # noqa: BLE001 - pyspark's own classes
+        raise GdprAnalyticsError(f"cannot reach Spark Connect at {remote}: {_grpc_reason(exc)}") from None
+    client = spark.client
+    policies = client.get_retry_policies()
+    client.set_retry_policies([DefaultPolicy(max_retries=3, initial_backoff=200, max_backoff=2000)])
+    try:
+        with warnings.catch_warnings():  # RETRIES_EXCEEDED: said in our line below
+            warnings.simplefilter("ignore")
+            _configure(spark)
+    except Exception as exc:  # noqa: BLE001
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001
+            pass
+        raise GdprAnalyticsError(f"cannot reach Spark Connect at {remote}: {_grpc_reason(exc)}") from None
+    client.set_retry_policies(policies)
+    return spark
+
+
+def _grpc_reason(exc: Exception) -> str:
+    """A gRPC failure in a few words: its status and details (pyspark's text starts with a repr)."""
+    code = getattr(exc, "getGrpcStatusCode", None)
+    status = code() if callable(code) else None
+    text = str(exc)
+    m = re.search(r'details = "([^"]*)"', text)
+    detail = m.group(1) if m else _first_line(exc)
+    name = getattr(status, "name", None)
+    return f"{name}: {detail}" if name else detail
 
 
 @lru_cache(maxsize=1)
@@ -265,10 +304,17 @@ class SparkEngine(Engine):
                 except Exception:  # noqa: BLE001
                     pass
             if self.remote:
-                try:
+                try:  # a short retry policy: a server gone mid-run must not hold the exit ten minutes
+                    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+                    self._spark.client.set_retry_policies([DefaultPolicy(max_retries=2, initial_backoff=200,
+                                                                         max_backoff=1000)])
                     self._spark.stop()
                 except Exception:  # noqa: BLE001
-                    pass
+                    try:
+                        self._spark.client.close()
+                    except Exception:  # noqa: BLE001
+                        pass
         self._spark = None
 
     # -- reading the source ---------------------------------------------------------------------------
