@@ -77,7 +77,7 @@ def _add_input(p: argparse.ArgumentParser) -> None:
     g.add_argument("--db", type=Path, help="a database written by `gdpr-analytics load` (--engine duckdb only)")
     g.add_argument("--source", type=Path, help="a source folder: loaded into a temporary database (duckdb), "
                                                "or read in place (spark)")
-    e = p.add_argument_group("engine (SPEC §9; README: Beyond one machine)")
+    e = p.add_argument_group("engine (README: Beyond one machine)")
     e.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                    help="duckdb (default): one machine; spark: Apache Spark reads --source in place "
                         "(pip install 'gdpr-analytics[spark]')")
