@@ -10,13 +10,21 @@ MONTH  ?= latest
 # listing from PyPI (privacy offices are often offline). LAB_ARGS adds options (e.g. --allow-root)
 LAB_ARGS ?=
 
-.PHONY: install report test sample bench clean lab
+.PHONY: install install-spark report test sample bench clean lab
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# The extra `spark` (pyspark with its Spark Connect client): the tests run every rule on both engines.
+# Spark's local mode also needs Java 17+ (.ci/run installs Debian's openjdk-17-jre-headless).
+install-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,spark]'
 	touch $@
 
 report: install
@@ -33,7 +41,7 @@ lab: install
 	    --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	    --LabApp.extension_manager=readonly $(LAB_ARGS)
 
-test: install
+test: install-spark
 	$(BIN)/python -m pytest
 
 # Regenerates the committed sample byte for byte (tests/test_sample.py checks it).
@@ -42,7 +50,7 @@ sample: install
 
 # Issue 7's benchmark at 1M customers / 50M events / 24 months (long: run it on an idle machine).
 # Smaller: make bench BENCH_ARGS="--customers 20000 --events 1000000". See README, Benchmarks.
-bench: install
+bench: install-spark
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:

@@ -3,8 +3,14 @@
 Every figure of the benchmark is a command started with `subprocess.Popen`. While it runs, a thread
 sums the resident set size (RSS) of the process and all its descendants (psutil, every 20 ms): a
 report's papermill kernels, a notebook's kernel and make's children are counted together with their
-parent. Pages shared between processes (libraries) are counted once per process, so the figure is an
-upper bound of what the tree holds; a process that lives less than 20 ms may be missed.
+parent, and so is the JVM that pyspark starts for `--engine spark` (a child of the Python process, its
+Python workers children of the JVM). Pages shared between processes (libraries) are counted once per
+process, so the figure is an upper bound of what the tree holds; a process that lives less than 20 ms
+may be missed. The names of the processes seen are recorded (Run.processes: e.g. whether a JVM ran).
+
+A descendant still running once the command has exited (a JVM or kernel left behind) is waited for up
+to LINGER seconds, then ended by its process id (only processes seen in this command's tree), so that
+it does not weigh on the next figure; the run records it (Run.leftover).
 
 Progress goes to stderr: on a terminal one live line (what runs, seconds so far, memory now); otherwise
 one plain line per start and end, prefixed with the UTC time.
@@ -26,6 +32,7 @@ from typing import Callable, Sequence
 import psutil
 
 SAMPLE_EVERY = 0.02  # seconds between two samples of the process tree's memory
+LINGER = 20.0  # seconds a descendant may outlive the command before it is ended
 MB = 1_000_000  # figures are in MB (10^6 bytes); the issue's 4 GB bar is 4,000 MB
 
 
@@ -58,6 +65,8 @@ class Run:
     returncode: int
     stdout: Path
     stderr: Path
+    processes: frozenset[str] = frozenset()  # names of every process seen in the tree (e.g. "java")
+    leftover: tuple[str, ...] = ()  # descendants still running LINGER s after the command ended (then ended)
 
     @property
     def ok(self) -> bool:
@@ -79,8 +88,9 @@ class CommandFailed(Exception):
         self.run = run
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Bytes resident in proc and all its descendants right now."""
+def tree_rss(proc: psutil.Process, seen: dict[int, psutil.Process] | None = None) -> int:
+    """Bytes resident in proc and all its descendants right now; `seen` collects every descendant
+    (by pid) for Run.processes and the leftover check."""
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.NoSuchProcess:
@@ -90,8 +100,42 @@ def tree_rss(proc: psutil.Process) -> int:
         try:
             total += p.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
+            continue
+        if seen is not None and p.pid not in seen:
+            seen[p.pid] = p
     return total
+
+
+def _name(p: psutil.Process) -> str:
+    try:
+        return p.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return "?"
+
+
+def end_leftovers(descendants: list[psutil.Process], log: Log, label: str, linger: float = LINGER) -> tuple[str, ...]:
+    """Wait up to `linger` s for the descendants of an ended command, then end those still running (by
+    their pid: psutil checks that the pid still names the process seen). Returns "name pid" of each."""
+    alive = [p for p in descendants if p.is_running()]
+    if not alive:
+        return ()
+    _, alive = psutil.wait_procs(alive, timeout=linger)
+    if not alive:
+        return ()
+    left = tuple(f"{_name(p)} {p.pid}" for p in alive)
+    log.line(f"  {label}: ending {len(alive)} process(es) still running {linger:g} s after it ended: {', '.join(left)}")
+    for p in alive:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(alive, timeout=10)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    return left
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -115,12 +159,16 @@ def run(cmd: Sequence[str], *, label: str, logs: Path, log: Log, cwd: Path | Non
         popen = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env or clean_env(), stdout=out, stderr=err,
                                  stdin=subprocess.DEVNULL)
         proc = psutil.Process(popen.pid)
+        seen: dict[int, psutil.Process] = {}
+        names: dict[int, str] = {}
 
         def sample() -> None:
             nonlocal peak
             shown = 0.0
             while not done.is_set():
-                now_bytes = tree_rss(proc)
+                now_bytes = tree_rss(proc, seen)
+                for pid in seen.keys() - names.keys():
+                    names[pid] = _name(seen[pid])
                 peak = max(peak, now_bytes)
                 elapsed = time.perf_counter() - t0
                 if log.live and elapsed - shown >= 0.25:
@@ -134,7 +182,9 @@ def run(cmd: Sequence[str], *, label: str, logs: Path, log: Log, cwd: Path | Non
         seconds = time.perf_counter() - t0
         done.set()
         sampler.join()
-    result = Run(label, seconds, peak / MB, returncode, out_path, err_path)
+    leftover = end_leftovers([p for pid, p in seen.items() if pid != popen.pid], log, label, LINGER)
+    result = Run(label, seconds, peak / MB, returncode, out_path, err_path,
+                 processes=frozenset(n for n in names.values() if n != "?"), leftover=leftover)
     log.line(f"  {label}: {seconds:.2f} s, peak {result.peak_mb:,.0f} MB"
              + ("" if result.ok else f", FAILED: {result.error()}"))
     if check and not result.ok:

@@ -18,19 +18,28 @@ measure.py). Steps, in order:
                its manifest.json
   run_all      Run All of notebooks/02_retention.ipynb in a running kernel (run_all.py)
   make_report  `make report` on the bundled sample in a fresh copy of the repository
+  spark        `findings --engine spark` (pyspark local mode, reading the Parquet source in place): cold
+               (a fresh --results folder: JVM start, reading and checking the source, the month's rules)
+               and warm (stored results: no Spark), beside "DuckDB from the source" (full load + findings
+               cold); --spark-reps runs each (default: --reps, at most 3). No bar: measured and shown
+  spark_report `report --engine spark`, cold, beside DuckDB's full load + report
+  When pyspark or Java is missing the Spark rows say "not measured" and why; the other rows are measured.
 
 Prints one table (figure, median, peak, bar, goal, ratio, verdict against issue 7's targets in
 targets.py) and writes it as JSON (--out). Exit status 1 when a step failed; with --strict, 3 when a
-bar was missed.
+bar was missed or a check did not hold.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
 import re
+import shutil
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -54,6 +63,7 @@ PYTHON = BIN / "python"
 #: Removed before every cold run. Change here if the store moves.
 RESULTS_STORE = "{db}.results"
 RUN_ALL_NOTEBOOK = "notebooks/02_retention.ipynb"
+SPARK_MAX_REPS = 3  # default runs per Spark figure: --reps, but at most this (a cold run takes minutes)
 DEFAULT_SIZE = {"customers": 1_000_000, "events": 50_000_000, "months": 24}
 SCHEMA = 1
 
@@ -74,6 +84,8 @@ class Row:
     target: str | None = None
     ratio: float | None = None  # to the scan floor (lower is better)
     speedup: float | None = None  # pandas time / our time (higher is better)
+    vs_duckdb: float | None = None  # Spark time / DuckDB time of `vs_what` (no bar: shown only)
+    vs_what: str = ""
     checks: dict[str, bool] = field(default_factory=dict)
     status: str = "ok"  # ok | failed | skipped
     note: str = ""
@@ -92,6 +104,8 @@ class Row:
                                                all(self.checks.values()))
             else:
                 self.verdict = "✗" if self.status == "failed" else "–"
+        elif self.status == "ok" and not all(self.checks.values()):
+            self.verdict = "✗"  # no bar, but a check did not hold (e.g. Spark's findings differ from DuckDB's)
         return self
 
 
@@ -119,6 +133,10 @@ class Bench:
         self.month: str | None = args.month
         self.rows: list[Row] = []
         self.data: dict = {}
+        self.findings_csv: Path | None = None  # DuckDB's `findings` output (step_findings), for Spark's check
+        self.spark_reps = args.spark_reps or min(args.reps, SPARK_MAX_REPS)
+        self._spark_why: list[str | None] = []
+        self.figures: dict[str, str] = {}  # row id -> figure, for the row of a step that fails before adding it
 
     def repeat(self, label: str, cmd: Callable[[int], list], **kw) -> list[measure.Run]:
         return measure.repeat(self.args.reps, cmd, label=label, logs=self.logs, log=self.log, **kw)
@@ -133,6 +151,17 @@ class Bench:
     def need_db(self) -> None:
         if not self.db.is_file():
             raise StepSkipped("no database: the full load did not run")
+
+    def row(self, row_id: str) -> Row | None:
+        """The measured row row_id, if it was measured."""
+        found = [r for r in self.rows if r.id == row_id and r.status == "ok" and r.seconds is not None]
+        return found[0] if found else None
+
+    def spark_why(self) -> str | None:
+        """Why the Spark rows cannot be measured here (None: they can), asked once per run."""
+        if not self._spark_why:
+            self._spark_why.append(spark_unavailable())
+        return self._spark_why[0]
 
 
 # -- the steps ----------------------------------------------------------------------------------------
@@ -225,6 +254,7 @@ def step_findings(b: Bench) -> None:
     store = results_store(b.db)
     cmd = lambda i: [CLI, "findings", "--db", b.db, "--month", b.month]  # noqa: E731
     cold = b.repeat("findings cold", cmd, before=lambda i: benchdata.remove(store))
+    b.findings_csv = cold[-1].stdout
     stored = store.exists()
     warm = b.repeat("findings warm", cmd)
     same = cold[-1].stdout.read_bytes() == warm[-1].stdout.read_bytes()
@@ -335,11 +365,170 @@ def step_make_report(b: Bench) -> None:
 
 
 # -- Spark local vs DuckDB ----------------------------------------------------------------------------
-# When `findings` and `report` take `--engine spark` (SPEC §9), write step_spark: time
-# `findings --engine spark` (and `report --engine spark`) on b.db / b.source for b.month exactly as
-# step_findings and step_report do, check that findings.csv is byte-identical to DuckDB's, add rows
-# "spark_findings" / "spark_report" with `ratio` = Spark / DuckDB, register it in STEPS below and give it
-# a target in targets.TARGETS if the Spark issue sets one.
+# `findings --engine spark` and `report --engine spark` read b.source in place (no database) with pyspark in
+# local mode. Each cold run gets a fresh --results folder (stored month results are keyed by the data's
+# fingerprint: with them a run does not start Spark) and a fresh --temp-dir (spark.local.dir and the JVM's
+# log). No bar (targets.TARGETS has none): the rows are measured and shown, with the ratio to DuckDB.
+
+def spark_unavailable() -> str | None:
+    """Why `--engine spark` cannot run here (None when it can): pyspark not installed in this environment,
+    no Java, or a Java older than pyspark 4 needs (17)."""
+    if importlib.util.find_spec("pyspark") is None:
+        return f"pyspark is not installed in {sys.prefix} (pip install 'gdpr-analytics[spark]')"
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java or not Path(java).exists():
+        return ("Java is not installed (" + (f"JAVA_HOME={home} has no bin/java" if home else "no java on PATH")
+                + "; Spark's local mode needs Java 17 or later, e.g. openjdk-17-jre-headless)")
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{java} -version failed: {exc}"
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if out.returncode != 0 or not m:
+        return f"{java} -version failed (exit status {out.returncode})"
+    major = int(m.group(1)) if m.group(1) != "1" else int(m.group(2) or 0)  # "1.8.0" is Java 8
+    if major < 17:
+        return f"{java} is Java {major}: pyspark 4 needs Java 17 or later"
+    return None
+
+
+def spark_threads() -> int:
+    """N of the engine's local[N]: the resources' threads (GDPR_ANALYTICS_THREADS, else one per core)."""
+    try:
+        from gdpr_analytics import resources
+
+        return resources.current().threads
+    except Exception:  # noqa: BLE001 - an older package or a bad setting: the engine's own default
+        return os.cpu_count() or 1
+
+
+def spark_env() -> dict[str, str]:
+    """The measured command's environment without SPARK_REMOTE: the rows are of local mode."""
+    env = measure.clean_env()
+    env.pop("SPARK_REMOTE", None)
+    return env
+
+
+def spark_cmd(b: Bench, command: str, results: Path, temp: Path, *extra) -> list:
+    return [CLI, command, "--engine", "spark", "--source", b.source, "--month", b.month,
+            "--results", results, "--temp-dir", temp, *extra]
+
+
+def spark_not_measured(b: Bench, rows: list[tuple[str, str]], why: str) -> None:
+    for row_id, figure in rows:
+        b.add(Row(row_id, figure, status="skipped", note=f"not measured: {why}"))
+    raise StepSkipped(f"Spark rows not measured: {why}")
+
+
+def _jvm(runs: list[measure.Run]) -> list[bool]:
+    return ["java" in r.processes for r in runs]
+
+
+def step_spark(b: Bench) -> None:
+    label = f"spark local[{spark_threads()}]"
+    cold_id, warm_id = "spark_findings_cold", "spark_findings_warm"
+    figures = [(cold_id, f"findings {b.month}, {label}, cold: from the source, no stored results"),
+               (warm_id, f"findings {b.month}, {label}, warm: stored results, Spark not started")]
+    b.figures.update(figures)
+    why = b.spark_why() or (None if b.source else "no source: the generation did not run")
+    if why:
+        spark_not_measured(b, figures, why)
+    # DuckDB's way from the same source: a full load, then findings on the database (the medians above)
+    load, duck_cold, duck_warm = b.row("load_full"), b.row("findings_cold"), b.row("findings_warm")
+    duck = None
+    if load and duck_cold:
+        duck = b.add(Row("duckdb_from_source", f"DuckDB from the source: full load + findings {b.month} cold",
+                         seconds=load.seconds + duck_cold.seconds, peak_mb=max(load.peak_mb, duck_cold.peak_mb),
+                         note="the medians of 'full load' and 'findings cold' added (two processes, one after "
+                              "the other: the peak is the larger)"))
+    if b.findings_csv is None and b.db.is_file():
+        benchdata.remove(results_store(b.db))
+        b.findings_csv = b.once("check: DuckDB findings", [CLI, "findings", "--db", b.db, "--month", b.month]).stdout
+    results, temp = b.work / "spark-results", b.work / "spark-temp"
+
+    def fresh(i: int) -> None:
+        benchdata.remove(results)
+        benchdata.remove(temp)
+
+    env = spark_env()
+    cmd = lambda i: spark_cmd(b, "findings", results, temp)  # noqa: E731
+    cold = measure.repeat(b.spark_reps, cmd, label="spark findings cold", logs=b.logs, log=b.log, before=fresh, env=env)
+    stored = results.is_dir() and any(results.iterdir())
+    warm = measure.repeat(b.spark_reps, cmd, label="spark findings warm", logs=b.logs, log=b.log, env=env)
+    out = cold[-1].stdout.read_bytes()
+    same_warm = out == warm[-1].stdout.read_bytes()
+    checks = {"cold and warm output identical": same_warm, f"month results stored in {results.name}": stored}
+    vs_duck = ""
+    if b.findings_csv is not None:
+        same = out == b.findings_csv.read_bytes()
+        checks["findings identical to DuckDB's"] = same
+        vs_duck = ("findings byte-identical to DuckDB's" if same else
+                   f"findings DIFFER from DuckDB's: compare {cold[-1].stdout} and {b.findings_csv}") + "; "
+    memory = spark_memory()
+    row = from_runs(cold_id, figures[0][1], cold,
+                    checks={**checks, "a JVM ran (in the peak)": all(_jvm(cold))},
+                    note=vs_duck + f"whole process: JVM start, reading and checking the Parquet source in place, "
+                    f"the month's rules; a fresh --results and --temp-dir each run; {memory}; peak includes the "
+                    "JVM and its Python workers" + ("" if duck else "; no DuckDB comparison: load or findings "
+                                                    "cold not measured"))
+    if duck:
+        row.vs_duckdb, row.vs_what = row.seconds / duck.seconds, "DuckDB load+findings"
+    b.add(row)
+    row = from_runs(warm_id, figures[1][1], warm, checks={**checks, "no JVM started": not any(_jvm(warm))},
+                    note="the same command again: the stored month results (keyed by the data's fingerprint, "
+                         "the source's files hashed) are read without starting Spark"
+                    + ("" if not any(_jvm(warm)) else "; a JVM STARTED: the stored results were not used"))
+    if duck_warm:
+        row.vs_duckdb, row.vs_what = row.seconds / duck_warm.seconds, "DuckDB warm"
+    b.add(row)
+
+
+def spark_memory() -> str:
+    """What bounds the JVM: spark.driver.memory from the resources' memory limit (spark_engine.local_session)."""
+    try:
+        from gdpr_analytics import resources
+
+        limit = resources.current().memory_limit
+    except Exception:  # noqa: BLE001
+        return "spark.driver.memory from --memory-limit"
+    return f"spark.driver.memory {limit.lower().replace('ib', '').replace('b', '')} (--memory-limit {limit})"
+
+
+def step_spark_report(b: Bench) -> None:
+    label = f"spark local[{spark_threads()}]"
+    figure = f"full report {b.month}, {label}, cold"
+    b.figures["spark_report"] = figure
+    why = b.spark_why() or (None if b.source else "no source: the generation did not run")
+    if why:
+        spark_not_measured(b, [("spark_report", figure)], why)
+    outs = [b.work / f"spark-report-{i + 1}" for i in range(b.spark_reps)]
+    results, temp = b.work / "spark-report-results", b.work / "spark-temp"
+
+    def before(i: int) -> None:
+        for p in (results, temp, outs[i]):
+            benchdata.remove(p)
+
+    runs = measure.repeat(b.spark_reps, lambda i: spark_cmd(b, "report", results, temp, "--out", outs[i]),
+                          label="spark report", logs=b.logs, log=b.log, before=before, env=spark_env())
+    mine = outs[-1] / b.month / "findings.csv"
+    theirs = b.work / "report-1" / b.month / "findings.csv"  # DuckDB's report (step_report), else its findings
+    theirs = theirs if theirs.is_file() else b.findings_csv
+    checks = {"report written": (outs[-1] / b.month / "index.html").is_file()}
+    note = ""
+    if theirs is not None and mine.is_file():
+        checks["findings.csv identical to DuckDB's"] = mine.read_bytes() == theirs.read_bytes()
+        note = ("findings.csv byte-identical to DuckDB's" if checks["findings.csv identical to DuckDB's"] else
+                f"findings.csv DIFFERS from DuckDB's: compare {mine} and {theirs}") + "; "
+    row = from_runs("spark_report", figure, runs, checks=checks,
+                    note=note + "from the source in place: a fresh --results, --temp-dir and --out each run; "
+                    "peak includes the JVM, its Python workers and the notebooks' kernels")
+    load, duck = b.row("load_full"), b.row("report")
+    if load and duck:
+        row.vs_duckdb, row.vs_what = row.seconds / (load.seconds + duck.seconds), "DuckDB load+report"
+    b.add(row)
+
 
 #: (step, function, the table rows that carry its bars: shown failed or skipped when the step is)
 STEPS: list[tuple[str, Callable[[Bench], None], tuple[str, ...]]] = [
@@ -351,7 +540,8 @@ STEPS: list[tuple[str, Callable[[Bench], None], tuple[str, ...]]] = [
     ("report", step_report, ("report",)),
     ("run_all", step_run_all, ("run_all",)),
     ("make_report", step_make_report, ("make_report",)),
-    # ("spark", step_spark, ("spark_findings", "spark_report")),
+    ("spark", step_spark, ("spark_findings_cold", "spark_findings_warm")),
+    ("spark_report", step_spark_report, ("spark_report",)),
 ]
 
 
@@ -371,7 +561,8 @@ def table(b: Bench, info: dict) -> str:
     lines = []
     for r in b.rows:
         ratio = (f"{r.ratio:.2f}× floor" if r.ratio is not None else
-                 f"pandas / ours {r.speedup:.1f}×" if r.speedup is not None else "")
+                 f"pandas / ours {r.speedup:.1f}×" if r.speedup is not None else
+                 f"spark / {r.vs_what} {r.vs_duckdb:.1f}×" if r.vs_duckdb is not None else "")
         seconds = {"failed": "FAILED", "skipped": "skipped"}.get(r.status, _num(r.seconds, ".2f"))
         lines.append((r.figure, seconds, _num(r.peak_mb, ",.0f"), r.bar, r.goal, ratio, r.verdict))
     widths = [max(len(x[i]) for x in [head, *lines]) for i in range(len(head))]
@@ -385,7 +576,7 @@ def table(b: Bench, info: dict) -> str:
     out = [f"gdpr-analytics benchmark, {info['finished_at']}: {m['cores']} cores, {m['ram_gb']} GiB RAM, "
            f"{m['platform']}, Python {m['python']}",
            f"scale: {s['customers']:,} customers / {s['events']:,} access events / {s['months']} months; "
-           f"month {s['month']}; median of {s['reps']} run(s), each a fresh process; "
+           f"month {s['month']}; median of {s['reps']} run(s) (Spark rows: {s['spark_reps']}), each a fresh process; "
            "peak MB = largest summed RSS of the process and its children (MB = 10^6 bytes)",
            "", fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines), ""]
     out += [f"{r.figure.strip()}: {r.note}" for r in b.rows if r.note]
@@ -400,6 +591,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--months", type=int, default=DEFAULT_SIZE["months"])
     ap.add_argument("--month", help="month to report (default: the newest partition of the access log)")
     ap.add_argument("--reps", type=int, default=3, help="runs per figure (default 3; the median is shown)")
+    ap.add_argument("--spark-reps", type=int, default=None,
+                    help=f"runs per Spark figure (default: --reps, at most {SPARK_MAX_REPS}; a cold run takes minutes "
+                    "at the full size)")
     ap.add_argument("--data", type=Path, help="data folder (default $GDPR_BENCH_DATA, else build/bench)")
     ap.add_argument("--out", type=Path, default=REPO / "build" / "bench" / "results.json", help="results JSON")
     ap.add_argument("--skip", default="", help=f"comma-separated steps to leave out: {', '.join(s[0] for s in STEPS)} "
@@ -412,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--skip: unknown step(s) {', '.join(sorted(args.skip - set(names)))}; steps are {', '.join(names)}")
     if args.reps < 1:
         ap.error("--reps must be at least 1")
+    if args.spark_reps is not None and args.spark_reps < 1:
+        ap.error("--spark-reps must be at least 1")
 
     b = Bench(args)
     started = datetime.now(timezone.utc)
@@ -434,7 +630,8 @@ def main(argv: list[str] | None = None) -> int:
         done = {r.id for r in b.rows}
         for row_id in row_ids:  # every bar has its row, measured or not
             if row_id not in done:
-                b.add(Row(row_id, f"{row_id} ({name} step)", status=status if status != "ok" else "failed",
+                b.add(Row(row_id, b.figures.get(row_id, f"{row_id} ({name} step)"),
+                          status=status if status != "ok" else "failed",
                           target=row_id, note=note or "the step did not produce this row"))
         b.log.line(f"== {name}: {status}, {time.perf_counter() - t0:.1f} s" + (f": {note}" if note else ""))
         if name == "generation" and status == "failed":
@@ -443,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     info = {"schema": SCHEMA, "started_at": started.isoformat(timespec="seconds"),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
             "scale": {"customers": args.customers, "events": args.events, "months": args.months, "month": b.month,
-                      "reps": args.reps},
+                      "reps": args.reps, "spark_reps": b.spark_reps},
             "memory": "summed RSS of the process and all its descendants, sampled every 20 ms (psutil); "
                       "peak_mb is the largest over the runs, MB = 10^6 bytes",
             "data": b.data, "work": str(b.work),

@@ -43,6 +43,43 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # `import hostile` fro
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+# -- engines ------------------------------------------------------------------------------------
+
+
+def in_ci() -> bool:
+    """CI sets CI (.ci/run: CI=1; the workplace's runner: CI=true): there a Spark test never skips."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The test session's one local Spark session (the Spark engine's; each engine opens its own session
+    on it). Skipped where Java or pyspark is missing, unless in CI, where that fails the test."""
+    from gdpr_analytics import spark_engine
+
+    why = spark_engine.unavailable()
+    if why:
+        if in_ci():
+            pytest.fail(f"the Spark engine cannot run in CI: {why}")
+        pytest.skip(f"the Spark engine cannot run here: {why}")
+    return spark_engine.local_session()
+
+
+@pytest.fixture(params=["duckdb", "spark"])
+def rule_engine(request):
+    """Run a test on each engine: tests/sources.py's evaluate_source and found use it."""
+    import sources
+
+    if request.param == "spark":
+        request.getfixturevalue("spark")
+    sources.ENGINE = request.param
+    try:
+        yield request.param
+    finally:
+        sources.ENGINE = "duckdb"
+        sources.close_spark()
+
+
 # -- reports ------------------------------------------------------------------------------------
 
 

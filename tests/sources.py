@@ -47,8 +47,17 @@ def write_source(folder: Path, exported_at: str | None = None, **tables: list[di
     return folder
 
 
+#: The engine evaluate_source uses: "duckdb" (load, then the database) or "spark" (the source read in
+#: place); the rule tests run on both (conftest's `rule_engine` fixture sets it).
+ENGINE = "duckdb"
+_SPARK: dict = {}  # the Spark engine of the last source evaluated, and its answers by (month, parameters)
+
+
 def evaluate_source(folder: Path, month: str, **params):
-    """Load folder through the real loader into folder/../db and evaluate month; returns Findings."""
+    """Evaluate month on folder with ENGINE: on DuckDB, loaded through the real loader into folder/../db;
+    on Spark, read in place (one engine per source state, its answers kept for the test's next call)."""
+    if ENGINE == "spark":
+        return _evaluate_spark(folder, month, **params)
     from gdpr_analytics.db import connect
     from gdpr_analytics.load import load_to_file
     from gdpr_analytics.month import Month
@@ -62,6 +71,33 @@ def evaluate_source(folder: Path, month: str, **params):
         return evaluate(con, Month.parse(month), Parameters(**params))
     finally:
         con.close()
+
+
+def _evaluate_spark(folder: Path, month: str, **params):
+    from gdpr_analytics.month import Month
+    from gdpr_analytics.parameters import Parameters
+    from gdpr_analytics.policy import load_policy
+    from gdpr_analytics.rules import evaluate
+    from gdpr_analytics.source import fingerprint, input_files, meta_file, scan
+    from gdpr_analytics.spark_engine import SparkEngine, local_session
+
+    src = scan(folder)
+    files = list(input_files(src.entries, folder).values()) + ([meta_file(src)] if src.meta else [])
+    key = (str(folder), fingerprint(files))
+    if _SPARK.get("key") != key:
+        close_spark()
+        _SPARK.update(key=key, engine=SparkEngine(folder, load_policy(), spark=local_session()), answers={})
+    answers = _SPARK["answers"]
+    wanted = (month, tuple(sorted(params.items())))
+    if wanted not in answers:
+        answers[wanted] = evaluate(_SPARK["engine"], Month.parse(month), Parameters(**params))
+    return answers[wanted]
+
+
+def close_spark() -> None:
+    if _SPARK.get("engine") is not None:
+        _SPARK["engine"].close()
+    _SPARK.clear()
 
 
 def found(folder: Path, month: str, rule_id: str | None = None, **params) -> list[tuple[str, str, str]]:

@@ -2,6 +2,10 @@
 
 `make bench` (1M customers / 50M events) is not part of `make test`; this runs every measurement path
 of it on 300 customers / 3,000 events / 2 months, one run each, and checks the JSON it writes.
+
+The Spark rows (`findings`/`report --engine spark`) take over a minute each even at this size (JVM start,
+Spark's jobs), so the smoke run leaves them out (`--skip spark,spark_report`) unless
+GDPR_BENCH_SMOKE_SPARK=1; their "not measured: why" path (no pyspark, no Java) is checked apart, fast.
 """
 
 from __future__ import annotations
@@ -28,14 +32,18 @@ import three_rules  # noqa: E402
 TINY = ["--customers", "300", "--events", "3000", "--months", "2", "--reps", "1"]
 TARGET_ROWS = ["generation", "load_full", "append", "findings_cold", "findings_warm", "pandas", "report",
                "run_all", "make_report"]
+SPARK_ROWS = ["spark_findings_cold", "spark_findings_warm", "spark_report"]
+#: GDPR_BENCH_SMOKE_SPARK=1: the smoke run measures the Spark rows too (about 3 minutes more)
+WITH_SPARK = os.environ.get("GDPR_BENCH_SMOKE_SPARK", "").strip() not in ("", "0")
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory) -> tuple[dict, str]:
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "results.json"
-    proc = subprocess.run([sys.executable, str(BENCH / "run.py"), *TINY, "--data", str(tmp / "data"),
-                           "--out", str(out)], capture_output=True, text=True, timeout=300,
+    spark = [] if WITH_SPARK else ["--skip", "spark,spark_report"]
+    proc = subprocess.run([sys.executable, str(BENCH / "run.py"), *TINY, *spark, "--data", str(tmp / "data"),
+                           "--out", str(out)], capture_output=True, text=True, timeout=900 if WITH_SPARK else 300,
                           env=measure.clean_env({"GDPR_BENCH_DATA": ""}))
     assert proc.returncode == 0, f"benchmarks/run.py failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
     return json.loads(out.read_text(encoding="utf-8")), proc.stdout
@@ -46,7 +54,8 @@ def test_smoke_run_measures_every_figure(smoke):
     result, stdout = smoke
     assert result["schema"] == bench.SCHEMA
     assert result["machine"]["cores"] == os.cpu_count() and result["machine"]["ram_gb"] > 0
-    assert result["scale"] == {"customers": 300, "events": 3000, "months": 2, "month": "2026-10", "reps": 1}
+    assert result["scale"] == {"customers": 300, "events": 3000, "months": 2, "month": "2026-10", "reps": 1,
+                               "spark_reps": 1}
     rows = {r["id"]: r for r in result["rows"]}
     for row_id in TARGET_ROWS + ["floor", "three_rules_package", "kernel_start"]:
         assert row_id in rows, f"row {row_id} missing"
@@ -74,6 +83,25 @@ def test_smoke_run_measures_every_figure(smoke):
     # the table is printed, with the machine
     assert "cores" in stdout and "make report on the bundled sample" in stdout
     assert result["table"] in stdout
+    # the Spark rows: measured with GDPR_BENCH_SMOKE_SPARK=1 (or said not measured, and why), else left out
+    why = bench.spark_unavailable()
+    for row_id in SPARK_ROWS:
+        r = rows[row_id]
+        assert r["bar"] == "" and r["verdict"] in ("", "✗")
+        if not WITH_SPARK:
+            assert r["status"] == "skipped" and r["note"] == "left out (--skip)"
+        elif why:
+            assert r["status"] == "skipped" and r["note"] == f"not measured: {why}"
+        else:
+            assert r["status"] == "ok" and r["seconds"] > 0 and r["peak_mb"] > 0 and r["vs_duckdb"] > 0, r
+    if WITH_SPARK and not why:
+        assert rows["duckdb_from_source"]["seconds"] == pytest.approx(
+            rows["load_full"]["seconds"] + rows["findings_cold"]["seconds"])
+        # the JVM is a child of the command: counted in the peak; warm reads stored results without it
+        assert rows["spark_findings_cold"]["peak_mb"] > rows["spark_findings_warm"]["peak_mb"] + 200
+        assert result["checks"]["spark_findings_warm: no JVM started"]
+        assert result["checks"]["spark_findings_cold: findings identical to DuckDB's"]
+        assert "spark local[" in stdout
 
 
 
@@ -83,6 +111,47 @@ def test_memory_counts_children(tmp_path):
     parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}], check=True)"
     r = measure.run([sys.executable, "-c", parent], label="tree", logs=tmp_path, log=measure.Log(live=False))
     assert r.ok and r.peak_mb >= 200
+    assert r.processes and not r.leftover  # the processes' names are recorded (for "a JVM ran")
+
+
+def test_descendant_left_running_is_ended(tmp_path, monkeypatch):
+    """A child that outlives its command (a JVM left behind) is ended by its pid after LINGER seconds."""
+    monkeypatch.setattr(measure, "LINGER", 0.5)
+    parent = ("import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+              " time.sleep(0.3)")
+    r = measure.run([sys.executable, "-c", parent], label="orphan", logs=tmp_path, log=measure.Log(live=False))
+    assert r.ok and len(r.leftover) == 1
+    pid = int(r.leftover[0].split()[-1])
+    assert not measure.psutil.pid_exists(pid) or measure.psutil.Process(pid).status() == measure.psutil.STATUS_ZOMBIE
+
+
+def test_spark_rows_not_measured_say_why(tmp_path, monkeypatch, capsys):
+    """Without pyspark or Java the Spark rows are in the table, "not measured" with the reason; the run
+    neither crashes nor leaves them out (every other step left out here: only the generation runs)."""
+    monkeypatch.setattr(bench, "spark_unavailable", lambda: "Java is not installed (test)")
+    others = ",".join(s[0] for s in bench.STEPS if not s[0].startswith("spark") and s[0] != "generation")
+    out = tmp_path / "results.json"
+    code = bench.main([*TINY, "--skip", others, "--data", str(tmp_path / "data"), "--out", str(out)])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    rows = {r["id"]: r for r in json.loads(out.read_text(encoding="utf-8"))["rows"]}
+    for row_id in SPARK_ROWS:
+        assert rows[row_id]["status"] == "skipped", rows[row_id]
+        assert rows[row_id]["note"] == "not measured: Java is not installed (test)"
+        assert "spark local[" in rows[row_id]["figure"]
+    assert "not measured: Java is not installed (test)" in stdout
+
+
+def test_spark_unavailable_names_what_is_missing(monkeypatch, tmp_path):
+    real = bench.importlib.util.find_spec
+    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name, *a: None if name == "pyspark" else real(name, *a))
+    assert "pyspark is not installed" in bench.spark_unavailable()
+    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name, *a: object())
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
+    assert "Java is not installed" in bench.spark_unavailable() and "JAVA_HOME" in bench.spark_unavailable()
+    monkeypatch.delenv("JAVA_HOME")
+    monkeypatch.setattr(bench.shutil, "which", lambda name, *a, **k: None)
+    assert "no java on PATH" in bench.spark_unavailable()
 
 
 def test_notebook_times_tolerate_new_manifest_keys():

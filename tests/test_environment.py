@@ -4,19 +4,45 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _split(spec: str) -> tuple[str, str]:
-    m = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", spec.strip())
+    m = re.match(r"^([A-Za-z0-9_.\-]+)(?:\[[^]]*\])?\s*(.*)$", spec.strip())
     return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
+
+
+#: What conda lists beside pyspark for the extra `spark`: pip's `pyspark[connect]` brings the Spark
+#: Connect client's packages, conda-forge's pyspark does not; and conda can install the JRE.
+CONNECT_CLIENT = {"grpcio", "grpcio-status", "googleapis-common-protos", "zstandard"}
 
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(_split(s) for s in project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    wanted = dict(_split(s) for s in project["dependencies"] + extras["test"] + extras["spark"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     listed = dict(_split(s) for s in env["dependencies"] if isinstance(s, str) and not s.startswith(("python", "pip")))
+    assert listed.pop("openjdk") == ">=17"
+    assert {k: listed.pop(k) for k in CONNECT_CLIENT if k in listed}.keys() == CONNECT_CLIENT
     assert listed == wanted
+
+
+def test_environment_yml_lists_the_spark_connect_client_as_pyspark_requires_it():
+    """The Connect client's packages and lower bounds in environment.yml are those pyspark's own extra
+    `connect` names (read from the installed pyspark's metadata)."""
+    import importlib.metadata as md
+
+    pytest.importorskip("pyspark")
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    listed = dict(_split(s) for s in env["dependencies"] if isinstance(s, str))
+    required = {}
+    for req in md.requires("pyspark") or []:
+        spec, _, marker = req.partition(";")
+        if 'extra == "connect"' in marker:
+            name, bound = _split(spec)
+            required[name] = bound
+    assert {k: listed[k] for k in CONNECT_CLIENT} == {k: required[k] for k in CONNECT_CLIENT}

@@ -1,6 +1,10 @@
 """XB-001…005, MKT-001…003, DSR-001 and MIN-001 at their boundaries; expected answers by hand."""
 
+import pytest
 from sources import evaluate_source, found, write_source
+
+# every rule's boundaries on both engines (SPEC §9): the same answers, worked out by hand
+pytestmark = pytest.mark.usefixtures("rule_engine")
 
 OCT = "2026-10-15T10:00:00"
 

@@ -1,6 +1,10 @@
 """RET-001…RET-005 at their boundaries; every expected finding worked out by hand (SPEC §4, §5)."""
 
+import pytest
 from sources import evaluate_source, found, write_source
+
+# every rule's boundaries on both engines (SPEC §9): the same answers, worked out by hand
+pytestmark = pytest.mark.usefixtures("rule_engine")
 
 
 def test_ret001_deadline_exactly_at_as_of_is_not_yet_a_breach(tmp_path):

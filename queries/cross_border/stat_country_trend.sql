@@ -6,8 +6,10 @@
 -- gdpr: Art. 44, Art. 46(2)(c), Art. 30(1)(e)
 -- note: every month of the window appears for every processor seen from the country in the window (0 where there was no access); read from the monthly roll-up rollups/access_country
 WITH months AS (
-    SELECT m AS month_start
-    FROM generate_series($trailing_start, $as_of - INTERVAL 1 MONTH, INTERVAL 1 MONTH) AS t(m)
+    -- the months from trailing_start to the one before as_of (at most 12)
+    SELECT $trailing_start + INTERVAL 1 MONTH * k AS month_start
+    FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11)) AS t(k)
+    WHERE $trailing_start + INTERVAL 1 MONTH * k < $as_of
 ), r AS (
     SELECT *
     FROM _rollup_access_country

@@ -19,12 +19,12 @@ WITH zones(country, time_zone) AS (
         a.source_country,
         coalesce(z.time_zone, 'UTC') AS time_zone,
         a.source_country NOT IN (SELECT country FROM policy_eea) AS third_country,
-        hour(timezone(coalesce(z.time_zone, 'UTC'), a.occurred_at::TIMESTAMPTZ)) AS local_hour
+        hour(CAST(a.occurred_at AS TIMESTAMPTZ) AT TIME ZONE coalesce(z.time_zone, 'UTC')) AS local_hour
     FROM access_log AS a
     LEFT JOIN zones AS z ON z.country = a.source_country
     WHERE a.occurred_at >= $period_start AND a.occurred_at < $as_of
 )
 SELECT source_country, time_zone, third_country, local_hour, count(*) AS events
 FROM e
-GROUP BY ALL
+GROUP BY source_country, time_zone, third_country, local_hour
 ORDER BY source_country, local_hour

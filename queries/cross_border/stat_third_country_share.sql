@@ -6,8 +6,10 @@
 -- gdpr: Art. 44
 -- note: read from the monthly roll-up rollups/access_country
 WITH months AS (
-    SELECT m AS month_start
-    FROM generate_series($trailing_start, $as_of - INTERVAL 1 MONTH, INTERVAL 1 MONTH) AS t(m)
+    -- the months from trailing_start to the one before as_of (at most 12)
+    SELECT $trailing_start + INTERVAL 1 MONTH * k AS month_start
+    FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11)) AS t(k)
+    WHERE $trailing_start + INTERVAL 1 MONTH * k < $as_of
 ), r AS (
     SELECT month_start, events, source_country NOT IN (SELECT country FROM policy_eea) AS third_country
     FROM _rollup_access_country

@@ -11,7 +11,7 @@
 -- occurred_at: the access event's time
 -- note: each event is judged by the policy version in force at occurred_at: policy_version_at gives the version (valid_from inclusive, valid_to exclusive), the other _at tables are read by version
 WITH e AS (
-    SELECT a.*, lower(trim(a.processor)) AS processor_key, v.version
+    SELECT a.*, lower(trim(a.processor, '                　')) AS processor_key, v.version
     FROM access_log AS a
     JOIN policy_version_at AS v ON a.occurred_at >= v.valid_from AND a.occurred_at < v.valid_to
     WHERE a.occurred_at >= $period_start AND a.occurred_at < $as_of

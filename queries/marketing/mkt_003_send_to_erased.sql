@@ -13,7 +13,7 @@ SELECT
     s.send_id AS subject_id,
     s.sent_at AS occurred_at,
     s.channel || ' send of campaign ' || s.campaign_id || ' to customer ' || s.customer_id
-        || ', erased on ' || strftime(c.erased_at, '%Y-%m-%dT%H:%M:%SZ') AS detail
+        || ', erased on ' || strftime(c.erased_at, '%Y-%m-%d') || 'T' || strftime(c.erased_at, '%H:%M:%S') || 'Z' AS detail
 FROM marketing_sends AS s
 JOIN customers AS c USING (customer_id)
 WHERE s.sent_at >= $period_start AND s.sent_at < $as_of

@@ -5,8 +5,10 @@
 -- notice: §3 (purpose 4: the data subject can object at any time)
 -- gdpr: Art. 21(2), Art. 21(3)
 WITH months AS (
-    SELECT m AS month_start, m + INTERVAL 1 MONTH AS month_end
-    FROM generate_series($trailing_start, $as_of - INTERVAL 1 MONTH, INTERVAL 1 MONTH) AS t(m)
+    -- the months from trailing_start to the one before as_of (at most 12)
+    SELECT $trailing_start + INTERVAL 1 MONTH * k AS month_start, $trailing_start + INTERVAL 1 MONTH * (k + 1) AS month_end
+    FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11)) AS t(k)
+    WHERE $trailing_start + INTERVAL 1 MONTH * k < $as_of
 ), objections AS (
     SELECT m.month_start, count(c.customer_id) AS objections
     FROM months AS m

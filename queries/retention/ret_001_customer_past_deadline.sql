@@ -15,9 +15,9 @@ WITH last_order AS (
     FROM orders
     WHERE ordered_at < $as_of
     GROUP BY customer_id
-    HAVING max(ordered_at) + to_years($retention_years) < $as_of
+    HAVING max(ordered_at) + INTERVAL 1 YEAR * $retention_years < $as_of
 ), due AS (
-    SELECT c.customer_id, l.last_ordered_at, l.last_ordered_at + to_years($retention_years) AS deadline
+    SELECT c.customer_id, l.last_ordered_at, l.last_ordered_at + INTERVAL 1 YEAR * $retention_years AS deadline
     FROM customers AS c
     JOIN last_order AS l USING (customer_id)
     WHERE c.created_at < $as_of
@@ -26,9 +26,9 @@ WITH last_order AS (
 SELECT
     customer_id AS subject_id,
     deadline AS occurred_at,
-    'last order ' || strftime(last_ordered_at, '%Y-%m-%dT%H:%M:%SZ')
-        || '; retention deadline ' || strftime(deadline, '%Y-%m-%dT%H:%M:%SZ')
+    'last order ' || strftime(last_ordered_at, '%Y-%m-%d') || 'T' || strftime(last_ordered_at, '%H:%M:%S') || 'Z'
+        || '; retention deadline ' || strftime(deadline, '%Y-%m-%d') || 'T' || strftime(deadline, '%H:%M:%S') || 'Z'
         || '; not erased at the end of the month, '
-        || date_diff('day', deadline, $as_of) || ' day(s) past the deadline' AS detail
+        || date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE)) || ' day(s) past the deadline' AS detail
 FROM due
 WHERE deadline < $as_of

@@ -20,7 +20,7 @@ WITH last_order AS (
         c.erased_at,
         coalesce(c.erased_at < $as_of, false) AS customer_erased,
         l.last_ordered_at,
-        coalesce(l.last_ordered_at, c.created_at) + to_years($retention_years) AS deadline
+        coalesce(l.last_ordered_at, c.created_at) + INTERVAL 1 YEAR * $retention_years AS deadline
     FROM customers AS c
     LEFT JOIN last_order AS l USING (customer_id)
     WHERE c.created_at < $as_of
@@ -30,10 +30,10 @@ SELECT
     CASE WHEN s.customer_erased THEN least(s.erased_at, s.deadline) ELSE s.deadline END AS occurred_at,
     u.kind || ' of customer ' || u.customer_id || ' not erased at the end of the month; '
         || CASE
-            WHEN s.customer_erased THEN 'the customer was erased on ' || strftime(s.erased_at, '%Y-%m-%dT%H:%M:%SZ')
+            WHEN s.customer_erased THEN 'the customer was erased on ' || strftime(s.erased_at, '%Y-%m-%d') || 'T' || strftime(s.erased_at, '%H:%M:%S') || 'Z'
             WHEN s.last_ordered_at IS NULL THEN 'the customer has no order and the account is older than the retention period (deadline '
-                || strftime(s.deadline, '%Y-%m-%dT%H:%M:%SZ') || ')'
-            ELSE 'the customer''s retention deadline ' || strftime(s.deadline, '%Y-%m-%dT%H:%M:%SZ') || ' has passed'
+                || strftime(s.deadline, '%Y-%m-%d') || 'T' || strftime(s.deadline, '%H:%M:%S') || 'Z' || ')'
+            ELSE 'the customer''s retention deadline ' || strftime(s.deadline, '%Y-%m-%d') || 'T' || strftime(s.deadline, '%H:%M:%S') || 'Z' || ' has passed'
         END AS detail
 FROM uploads AS u
 JOIN customer_state AS s USING (customer_id)

@@ -12,7 +12,7 @@
 SELECT
     customer_id AS subject_id,
     erased_at AS occurred_at,
-    'erased on ' || strftime(erased_at, '%Y-%m-%dT%H:%M:%SZ') || ' but still holds: '
+    'erased on ' || strftime(erased_at, '%Y-%m-%d') || 'T' || strftime(erased_at, '%H:%M:%S') || 'Z' || ' but still holds: '
         || concat_ws(', ',
             CASE WHEN first_name IS NOT NULL THEN 'first_name' END,
             CASE WHEN last_name IS NOT NULL THEN 'last_name' END,

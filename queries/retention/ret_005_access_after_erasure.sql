@@ -13,7 +13,7 @@ SELECT
     e.event_id AS subject_id,
     e.occurred_at,
     e.processor || ' ' || e.action || ' on ' || e.resource || ' of customer ' || e.customer_id
-        || ', erased on ' || strftime(c.erased_at, '%Y-%m-%dT%H:%M:%SZ') AS detail
+        || ', erased on ' || strftime(c.erased_at, '%Y-%m-%d') || 'T' || strftime(c.erased_at, '%H:%M:%S') || 'Z' AS detail
 FROM access_log AS e
 JOIN customers AS c ON c.customer_id = e.customer_id
 WHERE e.occurred_at >= $period_start AND e.occurred_at < $as_of

@@ -10,12 +10,12 @@ SELECT
     e.action,
     count(*) AS events,
     count(DISTINCT e.customer_id) AS customers,
-    min(date_diff('day', c.erased_at, e.occurred_at)) AS min_days_after_erasure,
-    max(date_diff('day', c.erased_at, e.occurred_at)) AS max_days_after_erasure
+    min(date_diff('day', CAST(c.erased_at AS DATE), CAST(e.occurred_at AS DATE))) AS min_days_after_erasure,
+    max(date_diff('day', CAST(c.erased_at AS DATE), CAST(e.occurred_at AS DATE))) AS max_days_after_erasure
 FROM access_log AS e
 JOIN customers AS c ON c.customer_id = e.customer_id
 WHERE e.occurred_at >= $period_start AND e.occurred_at < $as_of
   AND e.resource IN ('customers', 'uploads')
   AND c.erased_at < e.occurred_at
-GROUP BY ALL
+GROUP BY e.processor, e.resource, e.action
 ORDER BY events DESC, e.processor, e.resource, e.action

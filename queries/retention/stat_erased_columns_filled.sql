@@ -27,8 +27,17 @@ WITH erased AS (
 )
 SELECT column_name, erased_customers, still_filled
 FROM (
-    UNPIVOT counted
-    ON first_name, last_name, street, postal_code, city, email, birth_date, gender, phone, mobile, vat_number
-    INTO NAME column_name VALUE still_filled
-)
+    -- one row per column (UNION ALL: DuckDB's UNPIVOT has no Spark translation)
+              SELECT 'first_name' AS column_name, erased_customers, first_name AS still_filled FROM counted
+    UNION ALL SELECT 'last_name', erased_customers, last_name FROM counted
+    UNION ALL SELECT 'street', erased_customers, street FROM counted
+    UNION ALL SELECT 'postal_code', erased_customers, postal_code FROM counted
+    UNION ALL SELECT 'city', erased_customers, city FROM counted
+    UNION ALL SELECT 'email', erased_customers, email FROM counted
+    UNION ALL SELECT 'birth_date', erased_customers, birth_date FROM counted
+    UNION ALL SELECT 'gender', erased_customers, gender FROM counted
+    UNION ALL SELECT 'phone', erased_customers, phone FROM counted
+    UNION ALL SELECT 'mobile', erased_customers, mobile FROM counted
+    UNION ALL SELECT 'vat_number', erased_customers, vat_number FROM counted
+) AS unpivoted
 ORDER BY still_filled DESC, column_name

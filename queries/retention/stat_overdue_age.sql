@@ -5,7 +5,7 @@
 -- optional: uploads (no upload rows when the source had no uploads table)
 -- notice: §7
 -- gdpr: Art. 5(1)(e)
--- note: days are calendar days in UTC, date_diff('day', deadline, as_of), as in the RET findings' detail; the deadline of an upload is its customer's deadline, or the customer's erasure if that came first
+-- note: days are calendar days in UTC, date_diff('day', CAST(deadline AS DATE), CAST(as_of AS DATE)), as in the RET findings' detail; the deadline of an upload is its customer's deadline, or the customer's erasure if that came first
 WITH last_order AS (
     SELECT customer_id, max(ordered_at) AS last_ordered_at
     FROM orders
@@ -17,7 +17,7 @@ WITH last_order AS (
         coalesce(c.erased_at < $as_of, false) AS erased,
         c.erased_at,
         l.last_ordered_at,
-        coalesce(l.last_ordered_at, c.created_at) + to_years($retention_years) AS deadline
+        coalesce(l.last_ordered_at, c.created_at) + INTERVAL 1 YEAR * $retention_years AS deadline
     FROM customers AS c
     LEFT JOIN last_order AS l USING (customer_id)
     WHERE c.created_at < $as_of
@@ -36,6 +36,6 @@ WITH last_order AS (
       AND (u.erased_at IS NULL OR u.erased_at >= $as_of)
       AND (s.erased OR s.deadline < $as_of)
 )
-SELECT subject_type, subject_id, deadline, date_diff('day', deadline, $as_of) AS days_past_deadline
+SELECT subject_type, subject_id, deadline, date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE)) AS days_past_deadline
 FROM due
 ORDER BY subject_type, days_past_deadline DESC, subject_id

@@ -7,8 +7,9 @@
 -- gdpr: Art. 5(1)(e), Art. 17(1)(a)
 -- note: one pass: each customer's orders give the spans (lo, hi] of month ends at which the customer is due (last order + retention period passed and not erased; no order and account older than the period; erased), each upload the part of its customer's spans while it is held; the 12 month ends are then counted in those spans. tests/test_stats_queries.py checks every point against the RET rules run with that month end as as_of
 WITH month_ends AS (
-    SELECT me AS month_end
-    FROM generate_series($as_of - INTERVAL 11 MONTH, $as_of, INTERVAL 1 MONTH) AS t(me)
+    -- the 12 month ends from as_of - 11 months to as_of
+    SELECT $as_of - INTERVAL 1 MONTH * k AS month_end
+    FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11)) AS t(k)
 ), o AS (
     -- every order before as_of, with the same customer's next order (NULL after the last one)
     SELECT customer_id, ordered_at, lead(ordered_at) OVER (PARTITION BY customer_id ORDER BY ordered_at) AS next_at
@@ -19,12 +20,12 @@ WITH month_ends AS (
 ), spans AS (
     -- disjoint spans (lo, hi] of month ends at which the customer is due; hi 9999-12-31 = still due
     -- RET-001: o is the last order before the month end, its deadline has passed, the customer is not erased
-    SELECT o.customer_id, 'deadline' AS kind, greatest(o.ordered_at + to_years($retention_years), c.created_at) AS lo,
+    SELECT o.customer_id, 'deadline' AS kind, greatest(o.ordered_at + INTERVAL 1 YEAR * $retention_years, c.created_at) AS lo,
            coalesce(least(o.next_at, c.erased_at), TIMESTAMP '9999-12-31 00:00:00') AS hi
     FROM o JOIN customers AS c ON c.customer_id = o.customer_id
     UNION ALL
     -- RET-003: no order before the month end, the account is older than the period, not erased
-    SELECT c.customer_id, 'no_order' AS kind, c.created_at + to_years($retention_years) AS lo,
+    SELECT c.customer_id, 'no_order' AS kind, c.created_at + INTERVAL 1 YEAR * $retention_years AS lo,
            coalesce(least(f.first_at, c.erased_at), TIMESTAMP '9999-12-31 00:00:00') AS hi
     FROM customers AS c LEFT JOIN first_order AS f ON f.customer_id = c.customer_id
     UNION ALL

@@ -18,14 +18,14 @@ WITH r AS (
 SELECT
     request_id AS subject_id,
     deadline AS occurred_at,
-    "right" || ' request received ' || strftime(received_at, '%Y-%m-%dT%H:%M:%SZ')
+    "right" || ' request received ' || strftime(received_at, '%Y-%m-%d') || 'T' || strftime(received_at, '%H:%M:%S') || 'Z'
         || CASE WHEN extended THEN ' (deadline extended)' ELSE '' END
-        || '; deadline ' || strftime(deadline, '%Y-%m-%dT%H:%M:%SZ') || '; '
+        || '; deadline ' || strftime(deadline, '%Y-%m-%d') || 'T' || strftime(deadline, '%H:%M:%S') || 'Z' || '; '
         || CASE
             WHEN closed_at >= $period_start AND closed_at < $as_of
-                THEN 'closed ' || strftime(closed_at, '%Y-%m-%dT%H:%M:%SZ') || ', '
-                     || date_diff('day', deadline, closed_at) || ' day(s) late'
-            ELSE 'still open at the end of the month, ' || date_diff('day', deadline, $as_of)
+                THEN 'closed ' || strftime(closed_at, '%Y-%m-%d') || 'T' || strftime(closed_at, '%H:%M:%S') || 'Z' || ', '
+                     || date_diff('day', CAST(deadline AS DATE), CAST(closed_at AS DATE)) || ' day(s) late'
+            ELSE 'still open at the end of the month, ' || date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE))
                  || ' day(s) past the deadline'
         END AS detail
 FROM r

@@ -17,8 +17,8 @@ SELECT
     "right",
     count(*) FILTER (WHERE received_at >= $period_start) AS received_in_month,
     count(*) FILTER (WHERE closed_in_month) AS closed_in_month,
-    median(date_diff('day', received_at, closed_at)) FILTER (WHERE closed_in_month) AS median_days_to_close,
-    max(date_diff('day', received_at, closed_at)) FILTER (WHERE closed_in_month) AS max_days_to_close,
+    median(date_diff('day', CAST(received_at AS DATE), CAST(closed_at AS DATE))) FILTER (WHERE closed_in_month) AS median_days_to_close,
+    max(date_diff('day', CAST(received_at AS DATE), CAST(closed_at AS DATE))) FILTER (WHERE closed_in_month) AS max_days_to_close,
     count(*) FILTER (WHERE closed_in_month AND closed_at > deadline) AS closed_late,
     count(*) FILTER (WHERE open_at_as_of) AS open_at_end,
     count(*) FILTER (WHERE open_at_as_of AND deadline < $as_of) AS open_overdue

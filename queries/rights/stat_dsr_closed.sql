@@ -12,7 +12,7 @@ SELECT
     received_at + CASE WHEN extended THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END AS deadline,
     closed_at,
     outcome,
-    date_diff('day', received_at, closed_at) AS days_to_close,
+    date_diff('day', CAST(received_at AS DATE), CAST(closed_at AS DATE)) AS days_to_close,
     closed_at > received_at + CASE WHEN extended THEN INTERVAL 3 MONTH ELSE INTERVAL 1 MONTH END AS late
 FROM dsr_requests
 WHERE received_at < $as_of

@@ -17,7 +17,7 @@ SELECT
     extended,
     received_at,
     deadline,
-    date_diff('day', received_at, $as_of) AS age_days,
+    date_diff('day', CAST(received_at AS DATE), CAST($as_of AS DATE)) AS age_days,
     deadline < $as_of AS overdue
 FROM r
 ORDER BY overdue DESC, received_at, request_id

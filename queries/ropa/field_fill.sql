@@ -31,9 +31,18 @@ WITH held AS (
 )
 SELECT account_type, column_name, held, filled
 FROM (
-    UNPIVOT counted
-    ON first_name, last_name, street, postal_code, city, country_code, email, birth_date, gender,
-       phone, mobile, vat_number
-    INTO NAME column_name VALUE filled
-)
+    -- one row per column (UNION ALL: DuckDB's UNPIVOT has no Spark translation)
+              SELECT account_type, 'first_name' AS column_name, held, first_name AS filled FROM counted
+    UNION ALL SELECT account_type, 'last_name', held, last_name FROM counted
+    UNION ALL SELECT account_type, 'street', held, street FROM counted
+    UNION ALL SELECT account_type, 'postal_code', held, postal_code FROM counted
+    UNION ALL SELECT account_type, 'city', held, city FROM counted
+    UNION ALL SELECT account_type, 'country_code', held, country_code FROM counted
+    UNION ALL SELECT account_type, 'email', held, email FROM counted
+    UNION ALL SELECT account_type, 'birth_date', held, birth_date FROM counted
+    UNION ALL SELECT account_type, 'gender', held, gender FROM counted
+    UNION ALL SELECT account_type, 'phone', held, phone FROM counted
+    UNION ALL SELECT account_type, 'mobile', held, mobile FROM counted
+    UNION ALL SELECT account_type, 'vat_number', held, vat_number FROM counted
+) AS unpivoted
 ORDER BY account_type, column_name

@@ -4,9 +4,9 @@
 -- requires: access_log
 -- notice: §5 (recipients), §6 (transfers outside the EEA)
 -- gdpr: Art. 30(1)(d), Art. 30(1)(e), Art. 30(2)(c)
--- note: processor names are compared as the XB rules compare them: lower case, surrounding blanks ignored; read from the monthly roll-ups
+-- note: processor names are compared as the XB rules compare them: lower case, surrounding blanks ignored (the Unicode space separators, written literally in trim()); read from the monthly roll-ups
 WITH c AS (
-    SELECT *, lower(trim(processor)) AS processor_key
+    SELECT *, lower(trim(processor, '                　')) AS processor_key
     FROM _rollup_access_country
     WHERE month_start = $period_start
 ), u AS (

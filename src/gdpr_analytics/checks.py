@@ -17,6 +17,7 @@ import duckdb
 from . import diagnose
 from .contract import Column, Table
 from .errors import DataError
+from .portable import BLANKS
 from .source import Entry
 
 EXAMPLES = 5  # offending rows quoted in an error message
@@ -33,17 +34,24 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def blanks_trimmed(expr: str) -> str:
+    """trim() of the Unicode space separators, written out (portable: DuckDB's trim() strips exactly these,
+    Spark's only spaces; see portable.BLANKS)."""
+    return f"trim({expr}, {literal(BLANKS)})"
+
+
 def typed(col: Column) -> str:
-    """SQL turning the raw value into the contract's type; NULL where it does not convert."""
+    """SQL turning the raw value into the contract's type; NULL where it does not convert. Portable SQL
+    (queries/'s subset, portable.py): the Spark engine runs the same text, translated."""
     c = q(col.name)
     if col.type == "TIMESTAMP":
         # No offset: UTC (the session time zone is UTC). An offset: converted to UTC.
         return f"TRY_CAST(TRY_CAST({c} AS TIMESTAMPTZ) AS TIMESTAMP)"
     if col.type == "BOOLEAN":
-        return f"CASE lower(trim(CAST({c} AS VARCHAR))) WHEN 'true' THEN true WHEN 'false' THEN false END"
+        return f"CASE lower({blanks_trimmed(f'CAST({c} AS VARCHAR)')}) WHEN 'true' THEN true WHEN 'false' THEN false END"
     if col.type == "VARCHAR":
         if col.name == "source_country":
-            return f"upper(trim(CAST({c} AS VARCHAR)))"
+            return f"upper({blanks_trimmed(f'CAST({c} AS VARCHAR)')})"
         return f"CAST({c} AS VARCHAR)"
     return f"TRY_CAST({c} AS {col.type})"
 
@@ -65,8 +73,10 @@ def row_checks(table: Table) -> list[tuple[str, str, str]]:
                     "BOOLEAN": "is not true or false"}.get(col.type, f"is not a valid {col.type}")
             out.append((col.name, what, f"{c} IS NOT NULL AND {t} IS NULL"))
         if col.name == "source_country":
+            # the length too: Java's $ (Spark) also matches before a final line break, RE2's (DuckDB) does not
+            code = blanks_trimmed(f"CAST({c} AS VARCHAR)")
             out.append((col.name, "is not a two-letter country code",
-                        f"{c} IS NOT NULL AND NOT regexp_full_match(trim(CAST({c} AS VARCHAR)), '{_COUNTRY}')"))
+                        f"{c} IS NOT NULL AND NOT (length({code}) = 2 AND regexp_matches({code}, '{_COUNTRY}'))"))
         if col.allowed:
             allowed = ", ".join("'" + a + "'" for a in col.allowed)
             out.append((col.name, f"is not one of {', '.join(col.allowed)}",
@@ -79,11 +89,29 @@ def row_checks(table: Table) -> list[tuple[str, str, str]]:
 
 
 class Checker:
-    """Stage, check and describe one input on `con` (which has the scratch database attached as `raw`)."""
+    """Stage, check and describe one input on `con` (which has the scratch database attached as `raw`).
+
+    The checks and their messages are engine-neutral: they run SQL through `_one` and `_all` and name a
+    loaded table with `_table`; spark_source.SparkChecker stages the input on Spark and overrides those."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: Path):
         self.con = con
         self.source = source
+
+    # -- what an engine provides ---------------------------------------------------------------------
+    def _one(self, sql: str) -> tuple:
+        return self.con.execute(sql).fetchone()
+
+    def _all(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def _table(self, name: str) -> str:
+        """A table already loaded (a reference's parent)."""
+        return f"main.{q(name)}"
+
+    def _local(self, file: str) -> Path:
+        """The local path of a Parquet file as the engine names it in `_file`."""
+        return Path(file)
 
     def stage(self, entry: Entry, name: str) -> tuple[str, list[str]]:
         """Create raw.<name> holding the input as read, its columns named as the contract names them
@@ -143,16 +171,14 @@ class Checker:
         """The first offending rows, with CSV line numbers or Parquet file and row."""
         if entry.kind == "csv":
             sel = ", ".join(["rowid"] + [q(c) for c in show_cols])
-            rows = self.con.execute(
-                f"SELECT {sel} FROM {rel} WHERE {condition} ORDER BY rowid LIMIT {EXAMPLES}").fetchall()
+            rows = self._all(f"SELECT {sel} FROM {rel} WHERE {condition} ORDER BY rowid LIMIT {EXAMPLES}")
             lines = csv_line_numbers(entry.path, [r[0] for r in rows])
             places = [f"line {lines.get(r[0], '?')}" for r in rows]
         else:
             sel = ", ".join(["_file", "file_row_number"] + [q(c) for c in show_cols])
-            rows = self.con.execute(
-                f"SELECT {sel} FROM {rel} WHERE {condition} ORDER BY _file, file_row_number LIMIT {EXAMPLES}"
-            ).fetchall()
-            places = [f"{Path(r[0]).relative_to(self.source)} row {r[1] + 1}" for r in rows]
+            rows = self._all(
+                f"SELECT {sel} FROM {rel} WHERE {condition} ORDER BY _file, file_row_number LIMIT {EXAMPLES}")
+            places = [f"{self._local(r[0]).relative_to(self.source)} row {r[1] + 1}" for r in rows]
             rows = [(None,) + tuple(r[2:]) for r in rows]
         shown = []
         for place, row in zip(places, rows):
@@ -173,7 +199,7 @@ class Checker:
                  and c not in entry.hive_keys]
         checks = row_checks(table)
         aggs = ["count(*)"] + [f"count_if({cond})" for _, _, cond in checks] + [f"count({q(c)})" for c in extra]
-        counts = self.con.execute(f"SELECT {', '.join(aggs)} FROM {rel}").fetchone()
+        counts = self._one(f"SELECT {', '.join(aggs)} FROM {rel}")
         rows, bad, extra_counts = counts[0], counts[1:1 + len(checks)], counts[1 + len(checks):]
         problems = [(chk, n) for chk, n in zip(checks, bad) if n]
         if problems:
@@ -191,7 +217,7 @@ class Checker:
 
     def reject_if(self, entry: Entry, rel: str, condition: str, show: list[str], what: str) -> None:
         """Raise a DataError naming the first rows of rel where condition holds (what: "{n} …")."""
-        n = self.con.execute(f"SELECT count(*) FROM {rel} WHERE {condition}").fetchone()[0]
+        n = self._one(f"SELECT count(*) FROM {rel} WHERE {condition}")[0]
         if n:
             raise DataError(f"{entry.label}: table {entry.table.name}, {what.format(n=n)}; "
                             f"first offending rows: {self.where(entry, rel, condition, show)}")
@@ -202,7 +228,7 @@ class Checker:
             if parent not in present:
                 continue
             cond = (f"{q(column)} IS NOT NULL AND {q(column)} NOT IN "
-                    f"(SELECT {q(parent_col)} FROM main.{q(parent)})")
+                    f"(SELECT {q(parent_col)} FROM {self._table(parent)})")
             self.reject_if(entry, rel, cond, [table.key, column],
                            f"column {column}: {{n}} row(s) refer to a {parent}.{parent_col} that does not exist")
 

@@ -64,17 +64,28 @@ def _seconds(text: str) -> float:
 def _add_resources(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("resources (defaults keep a command under 4 GB; see gdpr_analytics.resources)")
     g.add_argument("--memory-limit", metavar="SIZE", help="memory DuckDB may use, e.g. 2GB (default 2GB, "
-                   "or GDPR_ANALYTICS_MEMORY_LIMIT); beyond it, work spills to --temp-dir")
-    g.add_argument("--threads", type=_positive, metavar="N", help="DuckDB threads (default: one per core, "
-                   "or GDPR_ANALYTICS_THREADS)")
-    g.add_argument("--temp-dir", type=Path, metavar="DIR", help="where DuckDB spills (default: the system's "
-                   "temporary folder, or GDPR_ANALYTICS_TEMP_DIR)")
+                   "or GDPR_ANALYTICS_MEMORY_LIMIT); beyond it, work spills to --temp-dir; with --engine spark "
+                   "in local mode, Spark's driver memory")
+    g.add_argument("--threads", type=_positive, metavar="N", help="DuckDB threads, or Spark's local[N] (default: "
+                   "one per core, or GDPR_ANALYTICS_THREADS)")
+    g.add_argument("--temp-dir", type=Path, metavar="DIR", help="where DuckDB (or local Spark) spills (default: "
+                   "the system's temporary folder, or GDPR_ANALYTICS_TEMP_DIR)")
 
 
 def _add_input(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--db", type=Path, help="a database written by `gdpr-analytics load`")
-    g.add_argument("--source", type=Path, help="a source folder, loaded into a temporary database")
+    g.add_argument("--db", type=Path, help="a database written by `gdpr-analytics load` (--engine duckdb only)")
+    g.add_argument("--source", type=Path, help="a source folder: loaded into a temporary database (duckdb), "
+                                               "or read in place (spark)")
+    e = p.add_argument_group("engine (README: Beyond one machine)")
+    e.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="duckdb (default): one machine; spark: Apache Spark reads --source in place "
+                        "(pip install 'gdpr-analytics[spark]')")
+    e.add_argument("--spark-remote", metavar="sc://HOST:PORT", default=None,
+                   help="with --engine spark: a Spark Connect server (default SPARK_REMOTE; unset: local mode)")
+    e.add_argument("--results", type=Path, metavar="DIR", default=None,
+                   help="with --engine spark: where the month results are stored (default <source>.results "
+                        "beside the source folder)")
 
 
 EXIT_STATUSES = """exit status:
@@ -151,6 +162,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_engine(args: argparse.Namespace) -> None:
+    """--engine spark reads a source in place: --db (a DuckDB database) is refused, as are the Spark
+    options without it. The Spark Connect address goes to the environment, for the report's kernels."""
+    if args.engine == "spark":
+        if args.db is not None:
+            raise UsageError("--engine spark reads a source folder in place: give --source DIR (--db names a "
+                             "database written by `gdpr-analytics load`, which only --engine duckdb reads)")
+        if args.spark_remote:
+            if not args.spark_remote.startswith("sc://"):
+                raise UsageError(f"--spark-remote must be sc://HOST:PORT, got {args.spark_remote!r}")
+            os.environ["SPARK_REMOTE"] = args.spark_remote
+    else:
+        given = [o for o, v in (("--spark-remote", args.spark_remote), ("--results", args.results)) if v]
+        if given:
+            raise UsageError(f"{' and '.join(given)}: only with --engine spark")
+
+
+@contextmanager
+def _spark(args: argparse.Namespace, history=None, month=None):
+    from .spark_engine import SparkEngine
+
+    engine = SparkEngine(args.source, history, month, remote=args.spark_remote, results=args.results)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
 @contextmanager
 def _database(args: argparse.Namespace) -> Iterator[Path]:
     """The database to read: --db as given, or --source loaded into a temporary one."""
@@ -192,15 +231,19 @@ def cmd_findings(args: argparse.Namespace) -> None:
     from .db import connect
     from .findings_output import findings_json, write_findings_csv
     from .policy_history import load_history
-    from .results import FINDINGS, Store, month_results
+    from .results import FINDINGS, month_results
 
     month, history = Month.parse(args.month), load_history(args.policy)
     history.check_covers(month)
     policy = history.at_month_end(month)
     params = _params(args, policy)
-    with _database(args) as db:
-        with connect(db, history, month) as engine:
-            res = month_results(engine, month, params, policy, Store.beside(db), tables=[FINDINGS], history=history)
+    _check_engine(args)
+    if args.engine == "spark":
+        with _spark(args, history, month) as engine:
+            res = month_results(engine, month, params, policy, engine.store(), tables=[FINDINGS], history=history)
+    else:
+        with _database(args) as db, connect(db, history, month) as engine:
+            res = month_results(engine, month, params, policy, engine.store(), tables=[FINDINGS], history=history)
     result, tables = res.findings, res.meta["tables"]
     if args.format == "csv":
         write_findings_csv(result, sys.stdout)
@@ -215,13 +258,16 @@ def cmd_findings(args: argparse.Namespace) -> None:
         sys.stdout.write("\n")
 
 
-def _latest(db: Path) -> Month:
+def _latest(db: Path | None = None, engine=None) -> Month:
     """--month latest: the last month whose as_of is on or before the data end."""
     from . import coverage
     from .db import connect
 
-    with connect(db) as engine:
+    if engine is not None:
         end = coverage.data_end(engine)
+    else:
+        with connect(db) as opened:
+            end = coverage.data_end(opened)
     if end is None:
         raise UsageError("--month latest: the data holds no instant at all, so it covers no month")
     return coverage.last_month(end)
@@ -233,13 +279,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     history = load_history(args.policy)
     wanted = runs.months(args.month)
-    with _database(args) as db:
-        if wanted is None:
-            wanted = [_latest(db)]
-        done = runs.run(db=db, months_to_run=wanted, out=args.out,
-                        params_for=lambda m: _params(args, history.at_month_end(m)), policy_path=args.policy,
-                        force=args.force, wait=args.wait, jobs=args.jobs or None,
-                        say=lambda line: print(f"gdpr-analytics: {line}", file=sys.stderr))
+    _check_engine(args)
+    common = dict(out=args.out, params_for=lambda m: _params(args, history.at_month_end(m)), policy_path=args.policy,
+                  force=args.force, wait=args.wait, jobs=args.jobs or None,
+                  say=lambda line: print(f"gdpr-analytics: {line}", file=sys.stderr))
+    if args.engine == "spark":
+        with _spark(args, history) as engine:
+            done = runs.run(engine=engine, months_to_run=wanted or [_latest(engine=engine)], **common)
+    else:
+        with _database(args) as db:
+            done = runs.run(db=db, months_to_run=wanted or [_latest(db)], **common)
     alerts = runs.alert(done, args.fail_on)
     if alerts:
         what = "high-severity" if args.fail_on == "high" else "new high-severity"

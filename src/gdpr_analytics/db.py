@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .engine import DuckDBEngine
+from .engine import DuckDBEngine, Engine
 from .policy import Policy, load_policy
 from .policy_history import PolicyHistory
 
@@ -23,3 +23,16 @@ def connect(db_path: str | Path, policy: Policy | PolicyHistory | None = None, m
     """The database opened read-only, in UTC, with the policy's tables registered: a Policy file, or a
     PolicyHistory registered for `month` (its month-end version and every version's instants)."""
     return DuckDBEngine(db_path, policy or load_policy(), month)
+
+
+def open_location(location: str | Path, policy: Policy | PolicyHistory | None = None, month=None,
+                  results: str | Path | None = None) -> Engine:
+    """What a notebook reopens: a database file (the DuckDB engine), or a source folder, which only the
+    Spark engine reads in place (a report run with --engine spark). The Spark engine starts Spark only
+    for a query whose answer is not stored: the month results are found by the files' fingerprint."""
+    path = Path(location).expanduser().resolve()
+    if path.is_dir():
+        from .spark_engine import SparkEngine
+
+        return SparkEngine(path, policy or load_policy(), month, results=results)
+    return connect(path, policy, month)

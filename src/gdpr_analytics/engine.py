@@ -6,8 +6,10 @@ bound, register the policy as tables the queries read, and the loader's bookkeep
 (the default, one machine) opens a database written by `gdpr-analytics load`, read-only, in UTC,
 within the memory, thread and spill settings of `resources`.
 
-What is common to every engine lives here; an engine class implements only `query`, `run`,
-`_create_table` and `close`.
+What is common to every engine lives here; an engine class implements only `query` (SQL of the
+portable subset, see portable.py, with named parameters), `_create_table`, `close`, and where its month
+results are stored (`store`). `spark_engine.SparkEngine` reads a source folder in place on Apache Spark,
+and gives the same bookkeeping tables, roll-ups and answers; it is imported only when chosen (`open_engine`).
 """
 
 from __future__ import annotations
@@ -44,9 +46,16 @@ POLICY_TABLES = {
 
 
 class Engine:
-    """What the analysis needs from an engine. Subclasses implement the four methods at the end."""
+    """What the analysis needs from an engine. Subclasses implement the methods at the end."""
 
     name = "engine"
+    #: what the engine reads: a database file (duckdb) or a source folder (spark); notebooks reopen it
+    location: Path
+
+    def fingerprint(self) -> str:
+        """The data's fingerprint (source.fingerprint of every input file and source.yml): the month
+        results' key. An engine that can tell it without reading the data overrides this."""
+        return self.load_info().get("data_sha256", "")
 
     # -- the loader's bookkeeping (SQL every engine runs the same) -------------------------------
     def present_tables(self) -> set[str]:
@@ -82,7 +91,12 @@ class Engine:
 
     def run(self, name: str, **params: Any) -> pd.DataFrame:
         """Run the named query of queries/ with the parameters it declares bound by name."""
-        raise NotImplementedError
+        q = queries.get(name)
+        return self.query(q.sql, queries.bind(q, params))
+
+    def store(self):
+        """Where this engine's month results are stored (results.Store), or None: computed in memory."""
+        return None
 
     def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
         raise NotImplementedError
@@ -110,7 +124,7 @@ class DuckDBEngine(Engine):
     def __init__(self, db_path: str | Path, policy=None, month=None):
         import duckdb
 
-        self.db_path = Path(db_path)
+        self.db_path = self.location = Path(db_path)
         if not self.db_path.is_file():
             raise UsageError(f"database {self.db_path} does not exist: run `gdpr-analytics load` first")
         self.con = duckdb.connect(config=resources.current().config())
@@ -135,8 +149,10 @@ class DuckDBEngine(Engine):
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or {}).df()
 
-    def run(self, name: str, **params: Any) -> pd.DataFrame:
-        return queries.run(self.con, name, **params)
+    def store(self):
+        from .results import Store
+
+        return Store.beside(self.db_path)
 
     def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
         defs = ", ".join(f"{c} {t}" for c, t in columns)

@@ -47,6 +47,15 @@ LAYOUT = "3"
 PART_PREFIX = "_access_log_part_"
 INPUT_COLUMNS = ("table_name", "file", "size", "sha256", "rows", "part", "min_key", "max_key",
                  "min_time", "max_time")
+#: The bookkeeping tables (db.py describes them) and their columns; the Spark engine gives the same.
+BOOKKEEPING = {
+    "_load_tables": "table_name VARCHAR, present BOOLEAN, rows BIGINT, earliest TIMESTAMP, latest TIMESTAMP",
+    "_load_inputs": "table_name VARCHAR, file VARCHAR, size BIGINT, sha256 VARCHAR, rows BIGINT, "
+                    "part VARCHAR, min_key VARCHAR, max_key VARCHAR, min_time TIMESTAMP, max_time TIMESTAMP",
+    "_load_extra_columns": "table_name VARCHAR, file VARCHAR, column_name VARCHAR, non_null BIGINT",
+    "_load_info": "key VARCHAR, value VARCHAR",
+    "_load_ignored": "file VARCHAR, size BIGINT",
+}
 
 
 @dataclass
@@ -315,15 +324,12 @@ class _Build:
         spans = self.spans(inputs, recorded)
         end, end_from = coverage.data_end_of([spans[t][1] for t in TABLES], meta.exported)
         ended = [("data_end", coverage.format_instant(end))] if end is not None else []
-        for name, ddl, rows in (
-            ("_load_tables", "table_name VARCHAR, present BOOLEAN, rows BIGINT, earliest TIMESTAMP, latest TIMESTAMP",
-             [(t, t in entries, counts[t], *spans[t]) for t in TABLES]),
-            ("_load_inputs", "table_name VARCHAR, file VARCHAR, size BIGINT, sha256 VARCHAR, rows BIGINT, "
-                             "part VARCHAR, min_key VARCHAR, max_key VARCHAR, min_time TIMESTAMP, max_time TIMESTAMP",
+        for name, rows in (
+            ("_load_tables", [(t, t in entries, counts[t], *spans[t]) for t in TABLES]),
+            ("_load_inputs",
              [tuple(r[c] for c in INPUT_COLUMNS) for r in sorted(inputs, key=lambda r: (r["table_name"], r["file"]))]),
-            ("_load_extra_columns", "table_name VARCHAR, file VARCHAR, column_name VARCHAR, non_null BIGINT",
-             sorted(kept_extras + self.extras)),
-            ("_load_info", "key VARCHAR, value VARCHAR", [
+            ("_load_extra_columns", sorted(kept_extras + self.extras)),
+            ("_load_info", [
                 ("loaded_at", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
                 ("source", str(src.path.resolve())),
                 ("tool_version", __version__),
@@ -335,8 +341,9 @@ class _Build:
                 ("data_end_from", end_from),
                 ("source_yml_sha256", meta.file.sha256 if meta.file else ""),
             ]),
-            ("_load_ignored", "file VARCHAR, size BIGINT", [(i.file, i.size) for i in src.ignored]),  # by file
+            ("_load_ignored", [(i.file, i.size) for i in src.ignored]),  # by file
         ):
+            ddl = BOOKKEEPING[name]
             self.con.execute(f"CREATE OR REPLACE TABLE main.{name} ({ddl})")
             if rows:
                 marks = ", ".join("?" for _ in ddl.split(","))

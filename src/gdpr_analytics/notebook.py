@@ -212,7 +212,10 @@ class Page:
                                                         f"{v.in_force_text()}")
               for v in (self.history.in_force(self.month) if self.history and self.history.folder else [])],
             ("Database", f"{self.db_path.name}, loaded {info.get('loaded_at', 'unknown')} "
-                         f"by gdpr-analytics {info.get('tool_version', 'unknown')}"),
+                         f"by gdpr-analytics {info.get('tool_version', 'unknown')}")
+            if self.results.meta.get("computed_by", "duckdb") == "duckdb" else
+            ("Source", f"{self.db_path.name}, {info.get('load_mode', 'read in place')} at "
+                       f"{info.get('loaded_at', 'unknown')} by gdpr-analytics {info.get('tool_version', 'unknown')}"),
             ("Data end", f"{self.results.meta.get('data_end')} (the data covers every month up to the one "
                          "before it)"),
             ("Tables", table_states(self.results.meta.get("tables", {}))),
@@ -460,6 +463,9 @@ def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = 
               results_path: str | Path | None = None) -> Page:
     """The month's results for the parameters cell: read from the store beside the database (or
     `results_path`), computed and stored first if need be (in memory only if the store is read-only).
+    db_path: a database written by `load`, or the source folder a report run with --engine spark read in
+    place (its stored results are found by the files' fingerprint; Spark starts only for a query whose
+    answer is not stored).
     policy_path: a policy file or a folder of versions; retention_years None: the period the version
     in force at the month's last instant declares."""
     charts.use_offline_renderer()
@@ -470,8 +476,8 @@ def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = 
     params = Parameters(retention_years=policy.retention_years if retention_years is None else retention_years,
                         bulk_export_threshold=bulk_export_threshold)
     path = Path(db_path).expanduser().resolve()
-    engine = db.connect(path, history, m)
-    store = results_mod.Store(results_path) if results_path else results_mod.Store.beside(path)
+    engine = db.open_location(path, history, m, results=results_path)  # a database, or a source (Spark)
+    store = results_mod.Store(results_path) if results_path else engine.store()
     res = results_mod.month_results(engine, m, params, policy, store, history=history)
     return Page(month=m, params=params, policy=policy, results=res, engine=engine, db_path=path,
                 history=history)

@@ -189,14 +189,18 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
                out: str | Path = "reports", params: Parameters | None = None,
                policy_path: str | Path | None = None, notebooks: Sequence[str | Path] | None = None,
                cell_timeout: int = CELL_TIMEOUT, show: bool | None = None, jobs: int | None = None,
-               origin: str | Path | None = None, key: str | None = None) -> Path:
+               origin: str | Path | None = None, key: str | None = None, engine=None) -> Path:
     """Write `<out>/<month>/` and return it. Give `db` (a loaded database) or `source` (a source folder,
     loaded into a temporary database that is removed afterwards). `jobs` notebooks run at a time
     (default: one per core, at most 4). `origin`: when `db` is a snapshot taken at the start of a run
     (runs.py), the database it was taken of — its results store is used, and the executed notebooks
-    point at it for re-runs. `key`: the month's build key (`build_key`), recorded in the manifest."""
+    point at it for re-runs. `key`: the month's build key (`build_key`), recorded in the manifest.
+    `engine`: an open engine to compute with instead (the Spark engine on a source read in place, whose
+    location the notebooks reopen); then neither db nor source is given."""
     started = manifest.utc_now()
-    if (db is None) == (source is None):
+    if engine is not None and (db is not None or source is not None):
+        raise UsageError("report: give an engine, or a database or source folder, not both")
+    if engine is None and (db is None) == (source is None):
         raise UsageError("report: give either a database (--db) or a source folder (--source)")
     history = load_history(policy_path)
     history.check_covers(month)
@@ -211,7 +215,9 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
     out = Path(out).absolute()
 
     with ExitStack() as stack:
-        if source is not None:
+        if engine is not None:
+            db_path = Path(engine.location)
+        elif source is not None:
             from .load import load_to_file
 
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gdpr-analytics-")))
@@ -233,10 +239,11 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
             raise UsageError(f"report: cannot write to {out}: {exc.strerror or exc}") from None
         try:
             live = Path(origin).absolute() if origin is not None else db_path
-            _build(staging, out=out, db_path=db_path, origin=live, store=Store.beside(live), source=source,
+            _build(staging, out=out, db_path=db_path, origin=live,
+                   store=engine.store() if engine is not None else Store.beside(live), source=source,
                    month=month, params=params, policy=policy, nb_paths=nb_paths, cell_timeout=cell_timeout,
                    step=step, started=started, jobs=jobs or default_jobs(), history=history,
-                   key=key or build_key(db_path, month, params, history, out))
+                   key=key or build_key(db_path, month, params, history, out, engine=engine), engine=engine)
             _readable(staging)
             with step("publishing"):
                 _publish(staging, final, month)
@@ -255,14 +262,19 @@ def run_report(db: str | Path | None = None, source: str | Path | None = None, *
     return final
 
 
-def build_key(db_path: Path, month: Month, params: Parameters, history: PolicyHistory, out: Path) -> str:
+def build_key(db_path: Path | None, month: Month, params: Parameters, history: PolicyHistory, out: Path,
+              engine=None) -> str:
     """What a month's report is built from: its month results' key (data, policy versions, parameters,
     tool and code) and the previous month's findings.csv in the same folder (the statuses depend on it).
     A folder whose manifest records the same key, and whose files match the manifest, is up to date."""
     from . import results
 
-    with dbmod.connect(db_path) as engine:
-        parts = results.key_parts(engine.load_info(), month, params, history.at_month_end(month), history)
+    if engine is not None:
+        data = engine.fingerprint()
+    else:
+        with dbmod.connect(db_path) as opened:
+            data = opened.fingerprint()
+    parts = results.key_parts(data, month, params, history.at_month_end(month), history)
     previous = Path(out) / month.previous().label / statusmod.FINDINGS_FILE
     doc = {"results": results.key_of(parts), "previous_findings": sha256_file(previous) if previous.is_file() else None}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
@@ -279,13 +291,17 @@ def up_to_date(folder: Path, key: str) -> bool:
 
 def _build(staging: Path, *, out: Path, db_path: Path, origin: Path, store: Store, source, month: Month,
            params: Parameters, policy: Policy, nb_paths: list[Path], cell_timeout: int, step: _Steps, started,
-           jobs: int, history: PolicyHistory | None = None, key: str = "") -> None:
+           jobs: int, history: PolicyHistory | None = None, key: str = "", engine=None) -> None:
     from . import register, results, ropa, rules, stats, summary
 
     history = history or PolicyHistory.single(policy)
     # 1. the month's results (computed once, or read from the store), then the tables
     try:
-        with step("computing the month's results"), dbmod.connect(db_path, history, month) as engine:
+        with step("computing the month's results"), ExitStack() as opened:
+            if engine is None:
+                engine = opened.enter_context(dbmod.connect(db_path, history, month))
+            else:  # the caller's engine, for this month's policy version(s); the caller closes it
+                engine.register_policy(history, month)
             res = results.month_results(engine, month, params, policy, store, history=history)
         result = res.findings
         write_csv(result.findings, staging / statusmod.FINDINGS_FILE)
@@ -358,7 +374,7 @@ def _build(staging: Path, *, out: Path, db_path: Path, origin: Path, store: Stor
         data={"data_sha256": info.get("data_sha256", ""), "loaded_at": info.get("loaded_at", ""),
               "data_end": res.meta["data_end"]},
         parameters=params.as_dict(), tables=res.meta["tables"]))
-    database = {"path": None if source is not None else str(origin),
+    database = {"engine": engine.name, "path": None if source is not None or engine.name != "duckdb" else str(origin),
                 "snapshot": db_path != origin,
                 "source": str(source) if source is not None else info.get("source"), **info}
     m = manifest.build(folder=staging, month=month, params=params, policy=policy, inputs=inputs,

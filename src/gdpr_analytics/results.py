@@ -91,10 +91,12 @@ def policy_parts(month: Month, policy, history=None) -> dict[str, Any]:
             "policy_before": [v.sha256 for v in history.versions if v.valid_to <= month.period_start]}
 
 
-def key_parts(load_info: dict[str, str], month: Month, params: Parameters, policy, history=None) -> dict[str, Any]:
+def key_parts(data: str, month: Month, params: Parameters, policy, history=None) -> dict[str, Any]:
+    """What a month's results are computed from; `data` is the data's fingerprint (Engine.fingerprint:
+    the same for a source and the database loaded from it, whichever engine computes)."""
     return {
         "month": month.label,
-        "data": load_info.get("data_sha256", ""),
+        "data": data,
         **policy_parts(month, policy, history),
         "parameters": params.as_dict(),
         "tool_version": __version__,
@@ -322,7 +324,7 @@ def month_results(engine: Engine, month: Month, params: Parameters, policy,
     `tables`: read only these (default: all). `policy` is the version in force at the month's last
     instant; `history` (a PolicyHistory, whose tables the engine holds for this month) names every
     version the month was judged by."""
-    parts = key_parts(engine.load_info(), month, params, policy, history)
+    parts = key_parts(engine.fingerprint(), month, params, policy, history)
     if store is not None:
         found = store.get(parts, month, params, tables)
         if found is not None:

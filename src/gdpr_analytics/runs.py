@@ -7,6 +7,8 @@
   of the run, and every month of the run is built from that snapshot; a `load` meanwhile replaces the
   database by a rename and leaves the snapshot as it was. The manifest names the state (the data
   fingerprint and when it was loaded).
+  With the Spark engine (a source read in place, no database), the state is the source's files as listed
+  and hashed at the start; the export must not change during the run.
 - **Months in order**: `A..B` builds every month from A to B, each compared with the month before it in
   the same folder (just built). A month whose folder was built from the same data, policy, parameters,
   code and previous month, with its files intact, is left as it is and said to be up to date (unless
@@ -23,7 +25,7 @@ import re
 import shutil
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -129,26 +131,35 @@ def snapshot(db: Path) -> Iterator[Path]:
         snap.unlink(missing_ok=True)
 
 
-def run(*, db: Path, months_to_run: list[Month], out: Path, params_for: Callable[[Month], Parameters],
+def run(*, db: Path | None = None, months_to_run: list[Month], out: Path, params_for: Callable[[Month], Parameters],
         policy_path: str | Path | None, force: bool = False, wait: float = 0.0, show: bool | None = None,
-        jobs: int | None = None, notebooks=None, say: Callable[[str], None] | None = None) -> list[MonthRun]:
-    """Build every month in order under the folder's lock, from one snapshot of the database."""
+        jobs: int | None = None, notebooks=None, say: Callable[[str], None] | None = None,
+        engine=None) -> list[MonthRun]:
+    """Build every month in order under the folder's lock, from one snapshot of the database (or with
+    `engine`, an open engine on a source read in place: the Spark engine)."""
     from .policy_history import load_history
 
-    out, db = Path(out).absolute(), Path(db).absolute()
+    out = Path(out).absolute()
     history = load_history(policy_path)
     for m in months_to_run:
         history.check_covers(m)
     done: list[MonthRun] = []
     with locked(out, wait):
         try:
-            with snapshot(db) as snap:
-                with dbmod.connect(snap) as engine:  # every month must be one the data reaches
+            with ExitStack() as stack:
+                if engine is None:
+                    db = Path(db).absolute()
+                    snap = stack.enter_context(snapshot(db))
+                    with dbmod.connect(snap) as opened:  # every month must be one the data reaches
+                        for m in months_to_run:
+                            coverage.check_month(opened, m)
+                else:
+                    snap = None
                     for m in months_to_run:
                         coverage.check_month(engine, m)
                 for m in months_to_run:
                     params = params_for(m)
-                    key = report.build_key(snap, m, params, history, out)
+                    key = report.build_key(snap, m, params, history, out, engine=engine)
                     folder = out / m.label
                     if not force and report.up_to_date(folder, key):
                         if say:
@@ -157,7 +168,8 @@ def run(*, db: Path, months_to_run: list[Month], out: Path, params_for: Callable
                         done.append(MonthRun(m, folder, False, summary.read(folder) or {}))
                         continue
                     folder = report.run_report(db=snap, month=m, out=out, params=params, policy_path=policy_path,
-                                               show=show, jobs=jobs, origin=db, key=key, notebooks=notebooks)
+                                               show=show, jobs=jobs, origin=db if engine is None else None,
+                                               key=key, notebooks=notebooks, engine=engine)
                     done.append(MonthRun(m, folder, True, summary.read(folder) or {}))
                     if say:
                         say(f"report {m.label} written: {folder}")

@@ -1,0 +1,136 @@
+"""The Spark engine on Spark Connect (SPEC §9), through the real `gdpr-analytics` command: a local Spark
+Connect server started from pyspark's own distribution (tests/spark_connect_server.py, once for this file)
+computes the findings of data_samples/ for 2026-09, which must be the DuckDB engine's bytes; SPARK_REMOTE
+names the server as --spark-remote does; a remote nobody listens on fails at once, in one line.
+
+Skipped where Java or pyspark is missing, unless in CI (CI=1/true), where that fails the tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, in_ci
+from sources import write_source
+from spark_connect_server import ConnectServer, free_port, unavailable
+
+pytestmark = pytest.mark.slow
+
+COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
+SAMPLE = REPO / "data_samples"
+MONTH = "2026-09"
+HEADER = "rule_id,severity,subject_type,subject_id,occurred_at,detail"
+RUN_TIMEOUT = 600  # s: one findings run on a busy 2-core machine takes about a minute
+UNREACHABLE_TIMEOUT = 20  # s: the command, pyspark's import included, must give up on a closed port sooner
+
+#: a source of three rows (tests/test_cli.py's): the SPARK_REMOTE test computes it, not the sample again
+SMALL = {
+    "customers": [{"customer_id": "C1"},
+                  {"customer_id": "C2", "erased_at": "2026-10-01T00:00:00", "email": "a@b.be"}],
+    "orders": [{"customer_id": "C1", "ordered_at": "2023-10-01T00:00:00"}],
+    "access_log": [{"event_id": "E0", "occurred_at": "2026-09-01T00:00:00"},
+                   {"event_id": "E1", "occurred_at": "2026-10-05T08:00:00", "processor": "wipro",
+                    "source_country": "IN", "ticket_id": None}],
+}
+
+
+def run(*args, remote_env: str | None = None, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+    """The real command; SPARK_REMOTE is what `remote_env` says (unset by default, whatever the caller's)."""
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
+    if remote_env is not None:
+        env["SPARK_REMOTE"] = remote_env
+    return subprocess.run([COMMAND, *map(str, args)], check=False, capture_output=True, text=True, env=env,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert proc.returncode == 0, f"exit status {proc.returncode}; stderr:\n{proc.stderr}"
+    return proc
+
+
+def require(why: str | None) -> None:
+    if why:
+        if in_ci():
+            pytest.fail(f"Spark Connect cannot be tested in CI: {why}")
+        pytest.skip(f"Spark Connect cannot be tested here: {why}")
+
+
+def load_mode(results: Path) -> str:
+    """load_info.load_mode of the one month result stored under `results` (how the engine read the source)."""
+    metas = sorted(results.rglob("meta.json"))
+    assert len(metas) == 1, f"expected one stored month result under {results}, found {metas}"
+    return json.loads(metas[0].read_text(encoding="utf-8"))["load_info"]["load_mode"]
+
+
+def duckdb_findings(source: Path, month: str, folder: Path) -> subprocess.CompletedProcess:
+    """`load` then `findings --db`: the DuckDB engine's findings CSV of `month`."""
+    db = folder / "s.duckdb"
+    ok(run("load", "--source", source, "--db", db))
+    return ok(run("findings", "--db", db, "--month", month))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """One local Spark Connect server for this file, stopped (its whole process group) at the end."""
+    require(unavailable())
+    srv = ConnectServer(tmp_path_factory.mktemp("spark-connect-server"), confs={"spark.sql.shuffle.partitions": "4"})
+    try:
+        srv.start(timeout=120)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def sample_on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess:
+    if not (SAMPLE / "customers.csv").is_file():
+        pytest.fail(f"{SAMPLE} holds no customers.csv (make sample)")
+    return duckdb_findings(SAMPLE, MONTH, tmp_path_factory.mktemp("sample-duckdb"))
+
+
+def test_findings_on_spark_connect_are_the_duckdb_engines_bytes(server, sample_on_duckdb, tmp_path):
+    want = sample_on_duckdb.stdout
+    assert want.startswith(HEADER + "\n") and len(want.splitlines()) > 1, f"no findings for {MONTH}:\n{want}"
+
+    results = tmp_path / "results"
+    got = ok(run("findings", "--engine", "spark", "--spark-remote", server.url, "--source", SAMPLE,
+                 "--month", MONTH, "--results", results))
+    assert got.stdout == want
+    assert got.stderr == sample_on_duckdb.stderr  # the same "not assessed" lines, and nothing else
+    # computed on the server, not in a local Spark of the command's own
+    assert load_mode(results) == f"read in place by Spark (Spark Connect {server.url})"
+
+
+def test_spark_remote_in_the_environment_names_the_server(server, tmp_path):
+    source = write_source(tmp_path / "src", exported_at="2026-11-01T00:00:00Z", **SMALL)
+    want = duckdb_findings(source, "2026-10", tmp_path)
+    assert want.stdout.startswith(HEADER + "\n") and "RET-001,high,customer,C1," in want.stdout
+
+    results = tmp_path / "results"
+    got = ok(run("findings", "--engine", "spark", "--source", source, "--month", "2026-10", "--results", results,
+                 remote_env=server.url))
+    assert got.stdout == want.stdout
+    assert got.stderr == want.stderr
+    assert "not assessed: DSR-001" in got.stderr
+    assert load_mode(results) == f"read in place by Spark (Spark Connect {server.url})"
+
+
+def test_an_unreachable_remote_fails_at_once_in_one_line(tmp_path):
+    require(unavailable())
+    closed = f"sc://localhost:{free_port()}"  # a port bound then released: nobody listens on it
+    proc = run("findings", "--engine", "spark", "--spark-remote", closed, "--source", SAMPLE, "--month", MONTH,
+               "--results", tmp_path / "results", timeout=UNREACHABLE_TIMEOUT)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("gdpr-analytics: error: ") and "cannot reach Spark Connect" in lines[0]
+    assert closed in lines[0]
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("meta.json"))
