@@ -52,7 +52,8 @@ def test_a_month_after_the_data_end_is_refused_naming_the_months_covered(sample_
         assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", (
             f"gdpr-analytics: error: {month} is after the data: the data ends at 2026-11-01T00:00:00Z (the day "
             "after the latest instant in the data); the last month it covers is 2026-10\n")), args
-    assert not (tmp_path / "out" / "2026-09").exists()  # the range is refused before any month is built
+    # refused before anything is written: no month, no lock file, no overview, not even the folder
+    assert not (tmp_path / "out").exists()
 
 
 def test_latest_is_the_last_month_the_data_covers(tmp_path):

@@ -25,7 +25,7 @@ import re
 import shutil
 import sys
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -143,6 +143,10 @@ def run(*, db: Path | None = None, months_to_run: list[Month], out: Path, params
     history = load_history(policy_path)
     for m in months_to_run:
         history.check_covers(m)
+    # a month the data does not reach is refused before anything is written (no folder, lock or overview)
+    with (dbmod.connect(Path(db)) if engine is None else nullcontext(engine)) as first:
+        for m in months_to_run:
+            coverage.check_month(first, m)
     done: list[MonthRun] = []
     with locked(out, wait):
         try:
