@@ -90,6 +90,37 @@ def test_reads_csv_gz_parquet_and_partitioned_parquet(tmp_path):
     assert files[0].startswith("access_log/month=2026-10/") and files[1:] == ["customers.csv.gz", "orders.parquet"]
 
 
+def test_parquet_timestamps_typed_or_zoned_load_as_the_same_utc_instants(tmp_path):
+    """A Parquet TIMESTAMP is read as it is (checks.NATIVE_TYPES: no casts); a TIMESTAMP WITH TIME ZONE
+    written from +05:30 is converted to UTC; both to the microsecond, across a leap day's last instant."""
+    from gdpr_analytics.checks import Checker
+    from gdpr_analytics.contract import TABLES
+    from gdpr_analytics.source import scan
+
+    src = write_source(tmp_path / "s", **GOOD)
+    con = duckdb.connect()
+    con.execute("SET TimeZone='Asia/Kolkata'")
+    orders = (src / "orders.csv").as_posix()
+    con.execute(f"COPY (SELECT * REPLACE (TIMESTAMP '2024-02-29 23:59:59.999999' AS ordered_at) "
+                f"FROM read_csv('{orders}', all_varchar=true)) TO '{(src / 'orders.parquet').as_posix()}' (FORMAT parquet)")
+    (src / "orders.csv").unlink()
+    log = (src / "access_log.csv").as_posix()
+    con.execute(f"COPY (SELECT * REPLACE (TIMESTAMPTZ '2024-03-01 05:29:59.999999+05:30' AS occurred_at) "
+                f"FROM read_csv('{log}', all_varchar=true)) TO '{(src / 'access_log.parquet').as_posix()}' (FORMAT parquet)")
+    (src / "access_log.csv").unlink()
+    db = tmp_path / "x.duckdb"
+    load_to_file(src, db, show=False)
+    out = duckdb.connect(str(db), read_only=True)
+    assert out.execute("SELECT ordered_at::VARCHAR FROM orders").fetchone() == ("2024-02-29 23:59:59.999999",)
+    assert out.execute("SELECT occurred_at::VARCHAR FROM access_log").fetchone() == ("2024-02-29 23:59:59.999999",)
+    # which columns took the shortcut: the typed one only
+    work = duckdb.connect()
+    work.execute("ATTACH ':memory:' AS raw")
+    checker, entries = Checker(work, src), scan(src).entries
+    assert checker.native(checker.stage(entries["orders"], "o")[0], TABLES["orders"]) == {"ordered_at"}
+    assert checker.native(checker.stage(entries["access_log"], "a")[0], TABLES["access_log"]) == frozenset()
+
+
 def test_records_columns_outside_the_contract(tmp_path):
     src = write_source(tmp_path / "s", **GOOD)
     write_table(src, "customers", [{"customer_id": "C1", "nickname": "Jef"}, {"customer_id": "C2"}],

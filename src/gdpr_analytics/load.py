@@ -255,7 +255,8 @@ class _Build:
         rel, cols = self.checker.stage(entry, table.name)
         rows, extra = self.checker.check(entry, rel, cols)
         self.checker.check_references(entry, rel, present)
-        self.con.execute(f"CREATE TABLE main.{q(table.name)} AS SELECT {typed_select(table)} FROM {rel}")
+        native = self.checker.native(rel, table)
+        self.con.execute(f"CREATE TABLE main.{q(table.name)} AS SELECT {typed_select(table, native)} FROM {rel}")
         self.rebuilt[table.name] = self.con.execute(coverage.span_sql(table, f"main.{q(table.name)}")).fetchone()
         self._record(table.name, entry, rows, extra)
         self.read.append(entry.label)
@@ -268,8 +269,10 @@ class _Build:
         rel, cols = self.checker.stage(unit, name)
         rows, extra = self.checker.check(unit, rel, cols)
         key, time_col = q(table.key), table.column(table.time_column)
+        native = self.checker.native(rel, table)
         kmin, kmax, tmin, tmax = self.con.execute(
-            f"SELECT min({key}), max({key}), min({typed(time_col)}), max({typed(time_col)}) FROM {rel}").fetchone()
+            f"SELECT min({key}), max({key}), min({typed(time_col, native)}), max({typed(time_col, native)}) "
+            f"FROM {rel}").fetchone()
         # a key may not repeat across files: only parts whose key ranges overlap can share one
         overlapping = [p for p in parts if kmin is not None and p["min_key"] is not None
                        and p["min_key"] <= kmax and kmin <= p["max_key"]]
@@ -281,7 +284,7 @@ class _Build:
         # month (a monthly partition) needs no sorting: every month query takes all of it or none
         one_month = tmin is not None and (tmin.year, tmin.month) == (tmax.year, tmax.month)
         order = "" if one_month else f" ORDER BY {q(table.time_column)}"
-        self.con.execute(f"CREATE TABLE main.{q(name)} AS SELECT {typed_select(table)} FROM {rel}{order}")
+        self.con.execute(f"CREATE TABLE main.{q(name)} AS SELECT {typed_select(table, native)} FROM {rel}{order}")
         self._record(table.name, unit, rows, extra, part=name, min_key=kmin, max_key=kmax,
                      min_time=tmin, max_time=tmax)
         self.added.append(rel_name)

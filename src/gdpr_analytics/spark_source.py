@@ -57,6 +57,10 @@ class SparkChecker(Checker):
     def _table(self, name: str) -> str:
         return q(name)
 
+    def native(self, rel: str, table) -> frozenset[str]:
+        """None: Spark's TIMESTAMP is an instant in the session's zone, so every column takes the casts."""
+        return frozenset()
+
     def _local(self, file: str) -> Path:
         return Path(unquote(urlparse(file).path)) if "://" in file or file.startswith("file:") else Path(file)
 
