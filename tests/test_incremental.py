@@ -76,7 +76,7 @@ def _content(db: Path) -> dict[str, list]:
 
 
 def _rollups_recomputed(db: Path) -> None:
-    """The roll-up tables hold exactly what a GROUP BY over every event gives."""
+    """The roll-up tables hold exactly what a GROUP BY over every event (every order) gives."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         for table, sql in (
@@ -89,6 +89,7 @@ def _rollups_recomputed(db: Path) -> None:
                 SELECT date_trunc('month', occurred_at), processor, source_country, count(*),
                        count(DISTINCT actor_id), count(DISTINCT customer_id), coalesce(sum(record_count), 0)
                 FROM access_log GROUP BY ALL"""),
+            ("_rollup_last_order", "SELECT customer_id, min(ordered_at), max(ordered_at) FROM orders GROUP BY ALL"),
         ):
             stored = sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             fresh = sorted(con.execute(sql).fetchall(), key=repr)

@@ -51,6 +51,24 @@ def test_ret001_ignores_orders_and_customers_after_the_month_end(tmp_path):
     assert found(src, "2026-11", "RET-001") == [("RET-001", "C2", "2023-01-01T00:00:00")]
 
 
+def test_ret001_an_order_at_the_month_end_instant_leaves_the_last_one_before(tmp_path):
+    """C1 ordered on 29 February 2020 and again at 2023-03-01T00:00:00, as_of of 2023-02 itself: for
+    February its last order is the leap day one (read from the orders: the roll-up's last order is not
+    before as_of); C2 ordered only on the leap day (read from the roll-up). Both: deadline 28 February
+    2023 at 12:00. From March on, C1's new order counts."""
+    src = write_source(tmp_path / "s", customers=[{"customer_id": "C1"}, {"customer_id": "C2"}],
+                       orders=[{"customer_id": "C1", "ordered_at": "2020-02-29T12:00:00"},
+                               {"customer_id": "C1", "ordered_at": "2023-03-01T00:00:00"},
+                               {"customer_id": "C2", "ordered_at": "2020-02-29T12:00:00"}])
+    assert found(src, "2023-01", "RET-001") == []
+    assert found(src, "2023-02", "RET-001") == [("RET-001", "C1", "2023-02-28T12:00:00"),
+                                                ("RET-001", "C2", "2023-02-28T12:00:00")]
+    assert found(src, "2023-03", "RET-001") == [("RET-001", "C2", "2023-02-28T12:00:00")]
+    assert found(src, "2026-02", "RET-001") == [("RET-001", "C2", "2023-02-28T12:00:00")]
+    assert found(src, "2026-03", "RET-001") == [("RET-001", "C1", "2026-03-01T00:00:00"),
+                                                ("RET-001", "C2", "2023-02-28T12:00:00")]
+
+
 def test_ret001_erased_before_as_of_vs_after(tmp_path):
     src = write_source(tmp_path / "s",
         customers=[

@@ -9,11 +9,20 @@
 -- notice: §7 (erased 3 years after the last order)
 -- gdpr: Art. 5(1)(e), Art. 17(1)(a)
 -- occurred_at: the retention deadline (last order + retention period)
+-- note: reads _rollup_last_order (rollups/last_order), which `load` rebuilds with the orders table; as_of moves to neither side of the interval, so 29 February and month ends are judged as by the orders themselves
 WITH last_order AS (
-    -- only the customers whose last order is past the deadline: a few thousand rows to join, not all
+    -- each customer's last order before as_of: the roll-up's last order when that is before as_of (every
+    -- customer, for the newest month); the orders read only for customers who ordered again since.
+    -- Kept: only those past the deadline, a few thousand rows to join, not all
+    SELECT customer_id, last_ordered_at
+    FROM _rollup_last_order
+    WHERE last_ordered_at < $as_of
+      AND last_ordered_at + INTERVAL 1 YEAR * $retention_years < $as_of
+    UNION ALL
     SELECT customer_id, max(ordered_at) AS last_ordered_at
     FROM orders
     WHERE ordered_at < $as_of
+      AND customer_id IN (SELECT customer_id FROM _rollup_last_order WHERE last_ordered_at >= $as_of)
     GROUP BY customer_id
     HAVING max(ordered_at) + INTERVAL 1 YEAR * $retention_years < $as_of
 ), due AS (

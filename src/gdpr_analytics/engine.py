@@ -138,13 +138,36 @@ class DuckDBEngine(Engine):
             "SELECT table_name FROM duckdb_tables() WHERE database_name = $db AND schema_name = 'main' "
             "UNION SELECT view_name FROM duckdb_views() WHERE database_name = $db AND schema_name = 'main' "
             "AND NOT internal", {"db": self.CATALOG}).fetchall()
+        self._check_layout({n for (n,) in names})
         for (name,) in sorted(names):
             if name.startswith("_access_log_part_"):
                 continue  # read through the access_log view, which lives beside them
             quoted = '"' + name.replace('"', '""') + '"'
             self.con.execute(f"CREATE VIEW main.{quoted} AS SELECT * FROM {self.CATALOG}.main.{quoted}")
+        self._derived_rollups({n for (n,) in names})
         if policy is not None:
             self.register_policy(policy, month)
+
+    def _derived_rollups(self, names: set[str]) -> None:
+        """A database `load` did not write (one built by hand, say) lacks the orders roll-up: a view
+        computes it from its table, so the queries read the same rows either way."""
+        from . import queries, rollups
+
+        for table, name in rollups.SNAPSHOT_TABLES.items():
+            if table not in names and all(t in names for t in queries.get(name).requires):
+                self.con.execute(f"CREATE VIEW main.{table} AS {queries.get(name).sql}")
+
+    def _check_layout(self, names: set[str]) -> None:
+        """A database an older version wrote lacks tables the queries read: say so, not a catalog error."""
+        from .load import LAYOUT
+
+        if "_load_info" not in names:
+            return
+        row = self.con.execute(f"SELECT value FROM {self.CATALOG}.main._load_info WHERE key = 'layout'").fetchone()
+        if row is not None and row[0] != LAYOUT:
+            self.con.close()
+            raise UsageError(f"database {self.db_path} was written by an older gdpr-analytics (layout {row[0]}; "
+                             f"this version reads layout {LAYOUT}): run `gdpr-analytics load` again, which rebuilds it")
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or {}).df()

@@ -8,7 +8,8 @@ rows). Loading into an existing database re-reads only what is new or changed:
 - the access log is held one table per input file (`_access_log_part_<id>`, the id derived from the
   file's path) behind the view `access_log`: a new file adds a part, a removed file drops its part, a
   changed file does both; a key may not repeat across parts;
-- the monthly roll-ups (`rollups`) are recomputed for exactly the months the added and dropped parts touch;
+- the monthly roll-ups (`rollups`) are recomputed for exactly the months the added and dropped parts
+  touch, and the orders roll-up whenever the orders table is rebuilt;
 - each table's first and last instant (`_load_tables.earliest`, `latest`) is computed when the table is
   rebuilt, taken from the parts' recorded `min_time` and `max_time` for the access log, and kept as
   recorded otherwise; the data end (`_load_info.data_end`, SPEC §10) follows from them, or from
@@ -43,7 +44,7 @@ from .results import Store
 from .source import PARTITIONED, Entry, Ignored, InputFile, Source, fingerprint, input_files, meta_file, scan, units
 
 #: The layout of the database this loader writes; a database of another layout is rebuilt whole.
-LAYOUT = "3"
+LAYOUT = "4"
 PART_PREFIX = "_access_log_part_"
 INPUT_COLUMNS = ("table_name", "file", "size", "sha256", "rows", "part", "min_key", "max_key",
                  "min_time", "max_time")
@@ -393,6 +394,8 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, src: Source, files: dict
         if plan.full:
             rollups.create(con)
         rollups.refresh(con, _months(plan.drop) | _months(added))
+        if plan.full or "orders" in plan.rebuild:
+            rollups.rebuild_snapshot(con)
         bar.update()
         bar.set_postfix_str("bookkeeping")
         mode = "full" if plan.full else "incremental"

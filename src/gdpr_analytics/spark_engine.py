@@ -415,7 +415,8 @@ class SparkEngine(Engine):
             self._view(name, self._spark.createDataFrame(rows, spark_ddl(BOOKKEEPING[name])))
 
     def _ensure_rollups(self) -> None:
-        """The roll-ups of every month of the access log, computed once by queries/rollups/ (one pass each)."""
+        """The roll-ups of every month of the access log and of the orders, computed once by queries/rollups/
+        (one pass each)."""
         with _LOCK:
             if self._rollups:
                 return
@@ -429,6 +430,8 @@ class SparkEngine(Engine):
                     bound = {"month_start": rollups.month_of(first), "month_end": rollups.next_month(rollups.month_of(last))}
                 text = portable.to_spark(qy.sql, frozenset(bound))
                 self._view(table, self._spark.sql(text, args=bound), cache=True)
+            for table, name in rollups.SNAPSHOT_TABLES.items():
+                self._view(table, self._spark.sql(portable.to_spark(queries.get(name).sql)), cache=True)
             self._rollups = True
 
 
