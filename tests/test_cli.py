@@ -89,6 +89,8 @@ def test_failed_load_keeps_the_previous_database(tmp_path, source):
     db = tmp_path / "g.duckdb"
     run("load", "--source", source, "--db", db)
     before = db.read_bytes()
+    stored = sorted(p.relative_to(tmp_path) for p in tmp_path.glob("g.duckdb.results/**/*"))
+    assert len(stored) > 3  # the latest month's results, computed by the load
     (source / "orders.csv").write_text("order_id,customer_id,ordered_at,product,channel,quantity,total_eur,status\n"
                                        "O1,C404,2024-01-01T00:00:00,mystamp,web,1,1.00,paid\n")
     proc = run("load", "--source", source, "--db", db, check=False)
@@ -96,4 +98,5 @@ def test_failed_load_keeps_the_previous_database(tmp_path, source):
     assert "orders.csv: table orders, column customer_id: 1 row(s) refer to a customers.customer_id" in proc.stderr
     assert "line 2 (order_id='O1', customer_id='C404')" in proc.stderr
     assert db.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.duckdb", "src"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.duckdb", "g.duckdb.results", "src"]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.glob("g.duckdb.results/**/*")) == stored

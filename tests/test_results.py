@@ -134,3 +134,78 @@ def test_the_findings_command_reads_the_stored_results(loaded, capsys, monkeypat
     assert main(["findings", "--db", str(loaded), "--month", "2026-10"]) == 0
     assert capsys.readouterr().out == first
     assert first.splitlines()[1].startswith("RET-001,high,customer,C1,2026-09-15T09:00:00Z,")
+
+
+def test_the_load_command_computes_the_latest_month_so_findings_only_reads(tmp_path, capsys, monkeypatch):
+    """`load` ends by computing the latest month the data covers (data end 2026-11-01T00:00:00Z: 2026-10)
+    under the key `findings` uses with its defaults; `findings` then computes nothing and prints what a
+    database loaded without them computes."""
+    from gdpr_analytics.cli import main
+
+    src, db, plain = _source(tmp_path / "src"), tmp_path / "db.duckdb", tmp_path / "plain.duckdb"
+    assert main(["load", "--source", str(src), "--db", str(db)]) == 0
+    assert "month results of 2026-10 ready for findings, report and notebooks" in capsys.readouterr().err
+    months = [p.name for p in results.Store.beside(db).root.glob("*/*")]
+    assert months == ["2026-10"]
+    assert main(["load", "--source", str(src), "--db", str(plain), "--no-month-results"]) == 0
+    assert not results.Store.beside(plain).root.exists()
+    capsys.readouterr()
+    assert main(["findings", "--db", str(plain), "--month", "2026-10"]) == 0
+    expected = capsys.readouterr().out
+    monkeypatch.setattr(results, "compute", lambda *a, **k: pytest.fail("findings computed what load had stored"))
+    assert main(["findings", "--db", str(db), "--month", "2026-10"]) == 0
+    assert capsys.readouterr().out == expected
+    assert expected.splitlines()[1:] and expected.splitlines()[1].startswith("RET-001,high,customer,C1,")
+
+
+def test_a_data_end_inside_a_month_prepares_the_month_before(tmp_path):
+    """Data ending 2026-10-31T23:59:59Z (no source.yml: the data end is the next day's first instant,
+    2026-11-01) covers 2026-10; data ending on 2026-10-30 covers only 2026-09."""
+    from gdpr_analytics.policy_history import load_history
+
+    for last, month in (("2026-10-31T23:59:59", "2026-10"), ("2026-10-30T12:00:00", "2026-09")):
+        src = write_source(tmp_path / month, customers=[{"customer_id": "C1"}],
+                           orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-09-15T09:00:00"}],
+                           access_log=[{"event_id": "E1", "occurred_at": last}])
+        db = tmp_path / f"{month}.duckdb"
+        done = load_to_file(src, db, show=False, history=load_history()).prepared
+        assert done.month == month
+        assert [p.name for p in results.Store.beside(db).root.glob("*/*")] == [month]
+
+
+def test_a_failure_while_preparing_the_month_leaves_the_database_as_it_was(loaded, tmp_path, monkeypatch):
+    import hashlib
+
+    from gdpr_analytics import latest_month
+    from gdpr_analytics.policy_history import load_history
+
+    before = hashlib.sha256(loaded.read_bytes()).hexdigest()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("interrupted while computing the month")
+
+    monkeypatch.setattr(latest_month, "month_results", boom)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        load_to_file(_source(tmp_path / "src2", erased="2026-10-20T00:00:00"), loaded, show=False,
+                     history=load_history())
+    assert hashlib.sha256(loaded.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in loaded.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_policy_that_does_not_reach_the_latest_month_loads_and_says_why(tmp_path):
+    """One version, in force from 2026-10-15: 2026-10's first day has no version, so the load is whole
+    but no month results are computed, and it says why."""
+    from gdpr_analytics.assets import default_policy_path
+    from gdpr_analytics.policy_history import load_history
+
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    text = default_policy_path().read_text(encoding="utf-8")
+    (folder / "v1.yml").write_text(text.replace("policy:\n", "policy:\n  effective_from: \"2026-10-15\"\n", 1),
+                                   encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    result = load_to_file(_source(tmp_path / "src"), db, show=False, history=load_history(folder))
+    assert result.prepared.month == ""
+    assert result.prepared.why_not.startswith("2026-10: policy ") and "2026-10-15" in result.prepared.why_not
+    assert "month results not computed: 2026-10: policy" in result.summary()
+    assert result.counts["customers"] == 2 and not results.Store.beside(db).root.exists()

@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", type=Path, required=True)
     p.add_argument("--db", type=Path, required=True)
     p.add_argument("--full", action="store_true", help="rebuild the database from every file of the source")
+    p.add_argument("--no-month-results", action="store_true",
+                   help="do not end by computing the month results of the latest month the data covers "
+                        "(computed once, read by findings, report and the notebooks)")
+    _add_policy(p)
     _add_resources(p)
 
     p = sub.add_parser("findings", help="print the findings of one month (CSV or JSON) to stdout")
@@ -222,8 +226,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 def cmd_load(args: argparse.Namespace) -> None:
     from .load import load_to_file
+    from .policy_history import load_history
 
-    result = load_to_file(args.source, args.db, full=args.full)
+    history = None if args.no_month_results else load_history(args.policy)
+    result = load_to_file(args.source, args.db, full=args.full, history=history)
     print(f"loaded {args.db}: {result.summary()}", file=sys.stderr)
 
 

@@ -20,7 +20,8 @@ empty database, so both end with the same tables and rows.
 
 The work happens on a copy of the database (or a new file) beside the target, which replaces the
 target by a rename only when every step succeeded: a failed or killed load leaves the database as it
-was, and a process reading the old database (a report, a notebook) keeps reading it undisturbed.
+was, and a process reading the old database (a report, a notebook) keeps reading it undisturbed. Given
+a policy history, the last step, still on the copy, computes the latest month's results (latest_month.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from . import __version__, coverage, resources, rollups
 from .checks import Checker, q, typed, typed_select
 from .contract import TABLES, Table
 from .errors import DataError, GdprAnalyticsError
+from .latest_month import Prepared, prepare
 from .progress import progress
 from .results import Store
 from .source import PARTITIONED, Entry, Ignored, InputFile, Source, fingerprint, input_files, meta_file, scan, units
@@ -73,10 +75,13 @@ class LoadResult:
     data_end_from: str = ""
     ignored: list[str] = field(default_factory=list)  # entries of the source that are not tables
     notes: list[str] = field(default_factory=list)  # other changes (source.yml, ignored entries)
+    prepared: Prepared | None = None  # the latest month's results, when the load was asked to compute them
 
     def summary(self) -> str:
         rows = ", ".join(f"{t} {n:,}" for t, n in self.counts.items())
         after = [self._data_end()] + ([self._ignored()] if self.ignored else [])
+        if self.prepared is not None:
+            after.append(self.prepared.summary())
         if self.mode == "up to date":
             return f"up to date, no file re-read ({rows}); " + "; ".join(after)
         how = f"{self.mode} load" + (f" ({self.reason})" if self.reason else "")
@@ -424,9 +429,19 @@ def _leftovers(db: Path) -> None:
             p.unlink(missing_ok=True)
 
 
-def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, full: bool = False) -> LoadResult:
+def _prepare(db_file: Path, db: Path, data_end: str, history, show: bool | None) -> Prepared:
+    with progress(show=show, total=1, desc="load", unit="step") as bar:
+        bar.set_postfix_str("month results of the latest month")
+        done = prepare(db_file, Store.beside(db), data_end, history)
+        bar.update()
+    return done
+
+
+def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, full: bool = False,
+                 history=None) -> LoadResult:
     """Load source into the database file db (incrementally when it exists, unless full), replacing it
-    only if the whole load succeeds."""
+    only if the whole load succeeds. With a policy `history`, the load ends by computing the month
+    results of the latest month the data covers (latest_month.py), before db is replaced."""
     source, db = Path(source), Path(db)
     src = scan(source)
     files = input_files(src.entries, source)
@@ -435,8 +450,11 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
     plan = _plan(src, files, meta.file, recorded, reason or ("no database yet" if not db.exists() else ""))
     if plan.nothing:
         counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in src.entries}
-        return LoadResult(counts, "up to date", data_end=recorded.info.get("data_end", ""),
-                          data_end_from=recorded.info.get("data_end_from", ""), ignored=[i.file for i in src.ignored])
+        result = LoadResult(counts, "up to date", data_end=recorded.info.get("data_end", ""),
+                            data_end_from=recorded.info.get("data_end_from", ""), ignored=[i.file for i in src.ignored])
+        if history is not None:
+            result.prepared = _prepare(db, db, result.data_end, history, show)
+        return result
     db.parent.mkdir(parents=True, exist_ok=True)
     _leftovers(db)
     tmp = db.with_name(f".{db.name}.tmp-{os.getpid()}")
@@ -453,6 +471,8 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        if history is not None:
+            result.prepared = _prepare(tmp, db, result.data_end, history, show)
         os.replace(tmp, db)
         Path(f"{db}.wal").unlink(missing_ok=True)  # a stale log of the replaced file must not replay
         # results of data states other than this one and the one it replaces (which a running report
