@@ -159,7 +159,7 @@ class DuckDBEngine(Engine):
 
     def _check_layout(self, names: set[str]) -> None:
         """A database an older version wrote lacks tables the queries read: say so, not a catalog error."""
-        from .load import LAYOUT
+        from .layout import LAYOUT
 
         if "_load_info" not in names:
             return

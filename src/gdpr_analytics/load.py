@@ -39,14 +39,13 @@ import duckdb
 from . import __version__, coverage, resources, rollups
 from .checks import Checker, q, typed, typed_select
 from .contract import TABLES, Table
+from .layout import LAYOUT
 from .errors import DataError, GdprAnalyticsError
 from .latest_month import Prepared, prepare
 from .progress import progress
 from .results import Store
 from .source import PARTITIONED, Entry, Ignored, InputFile, Source, fingerprint, input_files, meta_file, scan, units
 
-#: The layout of the database this loader writes; a database of another layout is rebuilt whole.
-LAYOUT = "4"
 PART_PREFIX = "_access_log_part_"
 INPUT_COLUMNS = ("table_name", "file", "size", "sha256", "rows", "part", "min_key", "max_key",
                  "min_time", "max_time")
