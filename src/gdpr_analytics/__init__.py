@@ -12,7 +12,7 @@ _sys.modules.setdefault("rfc3987_syntax", None)
 
 # pyspark (the extra `spark`) warns at import that it does not fully support pandas >= 3; jupysql imports
 # it when installed (the explore notebook). Nothing here converts through pyspark's pandas layer: Spark's
-# answers come back as Arrow and are converted by DuckDB (spark_engine.as_duckdb_frame).
+# answers come back as Arrow and are converted by DuckDB (engines.spark.engine.as_duckdb_frame).
 import warnings as _warnings  # noqa: E402
 
 _warnings.filterwarnings("ignore", message=r"(?s).*recommended to use pandas < 3", module=r"pyspark(\.|$)")

@@ -1,21 +1,22 @@
-"""Command line: gdpr-analytics sample | load | findings | report | policy (SPEC §6)."""
+"""Command line: gdpr-analytics sample | load | findings | report | policy.
+
+The arguments of every command, and what each error becomes (the exit status table, EXIT_STATUSES);
+each command's work is in commands/.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
-from . import __version__, resources
-from .errors import EX_TEMPFAIL, GdprAnalyticsError, Locked, UsageError
-from .month import Month
-from .parameters import Parameters
+from . import __version__
+from .core import resources
+from .core.errors import EX_TEMPFAIL, GdprAnalyticsError, Locked, UsageError, one_line
+from .core.parameters import options
 
 
 def _date(text: str) -> date:
@@ -42,12 +43,9 @@ def _add_policy(p: argparse.ArgumentParser) -> None:
 
 
 def _add_rule_parameters(p: argparse.ArgumentParser) -> None:
-    defaults = Parameters()
-    p.add_argument("--retention-years", type=_positive, default=None,
-                   help="retention period in years (default: retention.period_years of the policy version in "
-                        "force at the month's last instant, policy §7)")
-    p.add_argument("--bulk-export-threshold", type=_positive, default=defaults.bulk_export_threshold,
-                   help="XB-004: exports of more records than this (default %(default)s)")
+    """One option per rule parameter (core/parameters.py); not given: the policy's value or the default."""
+    for name, text in options():
+        p.add_argument("--" + name.replace("_", "-"), type=_positive, default=None, help=text)
     _add_policy(p)
 
 
@@ -166,186 +164,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_engine(args: argparse.Namespace) -> None:
-    """--engine spark reads a source in place: --db (a DuckDB database) is refused, as are the Spark
-    options without it. The Spark Connect address goes to the environment, for the report's kernels."""
-    if args.engine == "spark":
-        if args.db is not None:
-            raise UsageError("--engine spark reads a source folder in place: give --source DIR (--db names a "
-                             "database written by `gdpr-analytics load`, which only --engine duckdb reads)")
-        if args.spark_remote:
-            if not args.spark_remote.startswith("sc://"):
-                raise UsageError(f"--spark-remote must be sc://HOST:PORT, got {args.spark_remote!r}")
-            os.environ["SPARK_REMOTE"] = args.spark_remote
+def _command(name: str):
+    """The command's module, imported only when it runs: `findings` need not import the report's stack."""
+    if name == "findings":
+        from .commands import findings as command
+    elif name == "report":
+        from .commands import report as command
+    elif name == "load":
+        from .commands import load as command
+    elif name == "policy":
+        from .commands import policy as command
     else:
-        given = [o for o, v in (("--spark-remote", args.spark_remote), ("--results", args.results)) if v]
-        if given:
-            raise UsageError(f"{' and '.join(given)}: only with --engine spark")
-
-
-@contextmanager
-def _spark(args: argparse.Namespace, history=None, month=None):
-    from .spark_engine import SparkEngine
-
-    engine = SparkEngine(args.source, history, month, remote=args.spark_remote, results=args.results)
-    try:
-        yield engine
-    finally:
-        engine.close()
-
-
-@contextmanager
-def _database(args: argparse.Namespace) -> Iterator[Path]:
-    """The database to read: --db as given, or --source loaded into a temporary one."""
-    if args.db is not None:
-        yield args.db
-        return
-    from .load import load_to_file
-
-    with tempfile.TemporaryDirectory(prefix="gdpr-analytics-") as tmp:
-        db = Path(tmp) / "source.duckdb"
-        load_to_file(args.source, db)
-        yield db
-
-
-def _params(args: argparse.Namespace, policy=None) -> Parameters:
-    """The rule parameters: --retention-years when given, else the period of `policy` (the version in
-    force at the month's last instant)."""
-    years = args.retention_years if args.retention_years is not None else \
-        (policy.retention_years if policy is not None else Parameters().retention_years)
-    return Parameters(retention_years=years, bulk_export_threshold=args.bulk_export_threshold)
-
-
-def cmd_sample(args: argparse.Namespace) -> None:
-    from . import sample
-
-    given = {k: getattr(args, k) for k in ("customers", "events", "months", "end", "seed") if getattr(args, k) is not None}
-    counts = sample.generate(args.out, fmt=args.format, **given)
-    print(", ".join(f"{t}: {n}" for t, n in counts.items()), file=sys.stderr)
-
-
-def cmd_load(args: argparse.Namespace) -> None:
-    from .load import load_to_file
-    from .policy_history import load_history
-
-    history = None if args.no_month_results else load_history(args.policy)
-    result = load_to_file(args.source, args.db, full=args.full, history=history)
-    print(f"loaded {args.db}: {result.summary()}", file=sys.stderr)
-
-
-def cmd_findings(args: argparse.Namespace) -> None:
-    from .db import connect
-    from .findings_output import findings_json, write_findings_csv
-    from .policy_history import load_history
-    from .results import FINDINGS, month_results
-
-    month, history = Month.parse(args.month), load_history(args.policy)
-    history.check_covers(month)
-    policy = history.at_month_end(month)
-    params = _params(args, policy)
-    _check_engine(args)
-    if args.engine == "spark":
-        with _spark(args, history, month) as engine:
-            res = month_results(engine, month, params, policy, engine.store(), tables=[FINDINGS], history=history)
-    else:
-        with _database(args) as db, connect(db, history, month) as engine:
-            res = month_results(engine, month, params, policy, engine.store(), tables=[FINDINGS], history=history)
-    result, tables = res.findings, res.meta["tables"]
-    if args.format == "csv":
-        write_findings_csv(result, sys.stdout)
-        for item in result.not_assessed:
-            print(f"gdpr-analytics: not assessed: {item['rule_id']} ({item['reason']})", file=sys.stderr)
-        for name, t in tables.items():
-            if t["present"] and not t["rows"]:
-                print(f"gdpr-analytics: table {name}: present, 0 rows (assessed: nothing to find)", file=sys.stderr)
-    else:
-        json.dump(findings_json(result, policy, history, tables=tables, data_end=res.meta["data_end"]), sys.stdout,
-                  indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-
-
-def _latest(db: Path | None = None, engine=None) -> Month:
-    """--month latest: the last month whose as_of is on or before the data end."""
-    from . import coverage
-    from .db import connect
-
-    if engine is not None:
-        end = coverage.data_end(engine)
-    else:
-        with connect(db) as opened:
-            end = coverage.data_end(opened)
-    if end is None:
-        raise UsageError("--month latest: the data holds no instant at all, so it covers no month")
-    return coverage.last_month(end)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from . import runs
-    from .policy_history import load_history
-
-    history = load_history(args.policy)
-    wanted = runs.months(args.month)
-    _check_engine(args)
-    common = dict(out=args.out, params_for=lambda m: _params(args, history.at_month_end(m)), policy_path=args.policy,
-                  force=args.force, wait=args.wait, jobs=args.jobs or None,
-                  say=lambda line: print(f"gdpr-analytics: {line}", file=sys.stderr))
-    if args.engine == "spark":
-        with _spark(args, history) as engine:
-            done = runs.run(engine=engine, months_to_run=wanted or [_latest(engine=engine)], **common)
-    else:
-        with _database(args) as db:
-            done = runs.run(db=db, months_to_run=wanted or [_latest(db)], **common)
-    alerts = runs.alert(done, args.fail_on)
-    if alerts:
-        what = "high-severity" if args.fail_on == "high" else "new high-severity"
-        print(f"gdpr-analytics: {what} findings in {', '.join(alerts)} (--fail-on {args.fail_on})", file=sys.stderr)
-        return 3
-    return 0
-
-
-def cmd_policy(args: argparse.Namespace) -> None:
-    from .policy_history import load_history
-
-    history = load_history(args.policy)
-    if args.action == "check":
-        kind = "folder of versions" if history.folder else "one file, in force at every instant"
-        print(f"policy {history.source}: valid ({kind}, {len(history.versions)} version(s))")
-        for v in history.versions:
-            print(f"  {v.path.name}\tversion {v.version}\t{v.in_force_text()}\tSHA-256 {v.sha256}")
-        return
-    from datetime import datetime
-
-    from . import fides_export
-
-    policy = history.at(datetime(args.at.year, args.at.month, args.at.day)) if args.at else history.latest
-    text = fides_export.manifest_yaml(policy)
-    if args.out is None:
-        sys.stdout.write(text)
-    else:
-        from .output import atomic_write
-
-        with atomic_write(args.out, "w") as fh:
-            fh.write(text)
-        print(f"fides manifest written: {args.out} (policy version {policy.version})", file=sys.stderr)
-
-
-COMMANDS = {"sample": cmd_sample, "load": cmd_load, "findings": cmd_findings, "report": cmd_report,
-            "policy": cmd_policy}
+        from .commands import sample as command
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         resources.override(args.memory_limit, args.threads, args.temp_dir)
-        return COMMANDS[args.command](args) or 0
+        return _command(args.command).run(args) or 0
     except Locked as exc:
-        print(f"gdpr-analytics: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"gdpr-analytics: {one_line(exc)}", file=sys.stderr)
         return EX_TEMPFAIL
     except UsageError as exc:
-        print(f"gdpr-analytics: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"gdpr-analytics: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except GdprAnalyticsError as exc:
-        print(f"gdpr-analytics: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"gdpr-analytics: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("gdpr-analytics: interrupted", file=sys.stderr)

@@ -14,17 +14,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import db, results
-from .engine import Engine
-from .month import Month
-from .parameters import Parameters
-from .policy_history import load_history
+from .analysis.context import MonthContext
+from .analysis.results import month_results
+from .core.month import Month
+from .engines.base import Engine
+from .engines.duckdb import DuckDBEngine
+from .policy.history import load_history
 
 
 def connect(db_path: str | Path, policy_path: str | Path | None = None) -> Engine:
     """The database, read-only, in UTC, with the policy tables (policy_processor, …) registered: a
     policy file, or a folder of versions (the latest version's tables, every version's `_at` tables)."""
-    return db.connect(Path(db_path).expanduser().resolve(), load_history(policy_path))
+    return DuckDBEngine(Path(db_path).expanduser().resolve(), history=load_history(policy_path))
 
 
 @dataclass
@@ -41,7 +42,7 @@ class Subject:
 
 
 def subject(engine: Engine, customer_id: str, month: str, policy_path: str | Path | None = None,
-            params: Parameters | None = None) -> Subject:
+            **parameters) -> Subject:
     """One subject's facts, the month's findings about it (read from the month results), and every access
     event, send and request about it."""
     present = engine.present_tables()
@@ -51,12 +52,9 @@ def subject(engine: Engine, customer_id: str, month: str, policy_path: str | Pat
 
     m = Month.parse(month)
     history = load_history(policy_path)
-    history.check_covers(m)
-    policy = history.at_month_end(m)
-    engine.register_policy(history, m)  # the month-end version's tables, as the month's results need
-    store = results.Store.beside(engine.db_path) if hasattr(engine, "db_path") else None
-    res = results.month_results(engine, m, params or Parameters(retention_years=policy.retention_years), policy,
-                                store, history=history)
+    ctx = MonthContext.build(engine, m, history, **parameters)
+    engine.register_policy(history, m)  # the month-end version's tables, as the explore queries need
+    res = month_results(engine, ctx)
     access, sends, requests = (run("explore/subject_access", "access_log"), run("explore/subject_sends", "marketing_sends"),
                                run("explore/subject_requests", "dsr_requests"))
     mine = {customer_id}

@@ -25,15 +25,20 @@ from typing import Any, Callable
 import pandas as pd
 from IPython.display import HTML, display
 
-from . import __version__, charts, db, html_export, narrative, observed, queries, register, ropa, rules, stats
-from . import results as results_mod
-from .contract import PERSONAL_COLUMNS, TABLES
-from .engine import Engine
-from .month import Month
-from .parameters import Parameters
-from .results import MonthResults
-from .policy import Policy
-from .policy_history import PolicyHistory, changes, load_history
+from . import __version__, charts
+from .analysis import observed, ropa, rules, statistics
+from .analysis.context import DEFAULT_COUNTRY, MonthContext
+from .analysis.results import MonthResults, month_results
+from .core.month import Month
+from .core.parameters import Parameters
+from .engines.base import Engine
+from .engines.factory import reopen
+from .ingest.contract import PERSONAL_COLUMNS, TABLES
+from .policy import narrative, register
+from .policy.history import PolicyHistory, changes, load_history
+from .policy.model import Policy
+from .report.pages import EVIDENCE_ID
+from .sql import queries
 
 MAX_ROWS = 200
 FOLD_ROWS = 25  # a table longer than this (about a screen) is folded
@@ -126,18 +131,32 @@ def not_assessed(reason: str) -> HTML:
 
 @dataclass
 class Page:
-    """One notebook run: the month, parameters and policy, the month's stored results (`results`), and
-    the engine on the database (read-only) for what is not stored (a query with other parameters)."""
+    """One notebook run: the month's context (month, policy history and version in force, parameters,
+    coverage), the month's stored results (`results`), and the engine on the data (read-only) for what is
+    not stored (a query with other parameters)."""
 
-    month: Month
-    params: Parameters
-    policy: Policy
+    ctx: MonthContext
     results: MonthResults
     engine: Engine
-    db_path: Path
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     used: list[str] = field(default_factory=list)  # the named queries this page ran, in order
-    history: PolicyHistory | None = None  # every version; `policy` is the one at the month's last instant
+
+    @property
+    def month(self) -> Month:
+        return self.ctx.month
+
+    @property
+    def params(self) -> Parameters:
+        return self.ctx.params
+
+    @property
+    def policy(self) -> Policy:
+        """The version in force at the month's last instant."""
+        return self.ctx.policy
+
+    @property
+    def history(self) -> PolicyHistory:
+        return self.ctx.history
 
     def _use(self, *names: str) -> None:
         self.used.extend(n for n in names if n not in self.used)
@@ -150,7 +169,7 @@ class Page:
     @property
     def query_params(self) -> dict[str, Any]:
         """Every parameter a named query may declare; a query binds only those it declares."""
-        return results_mod.query_parameters(self.month, self.params, self.policy)
+        return self.ctx.query_parameters()
 
     @property
     def findings(self) -> rules.Findings:
@@ -211,10 +230,10 @@ class Page:
             *[("Policy version in force in the month", f"{v.version} ({v.path.name}, SHA-256 {v.sha256}), "
                                                         f"{v.in_force_text()}")
               for v in (self.history.in_force(self.month) if self.history and self.history.folder else [])],
-            ("Database", f"{self.db_path.name}, loaded {info.get('loaded_at', 'unknown')} "
+            ("Database", f"{self.engine.location.name}, loaded {info.get('loaded_at', 'unknown')} "
                          f"by gdpr-analytics {info.get('tool_version', 'unknown')}")
             if self.results.meta.get("computed_by", "duckdb") == "duckdb" else
-            ("Source", f"{self.db_path.name}, {info.get('load_mode', 'read in place')} at "
+            ("Source", f"{self.engine.location.name}, {info.get('load_mode', 'read in place')} at "
                        f"{info.get('loaded_at', 'unknown')} by gdpr-analytics {info.get('tool_version', 'unknown')}"),
             ("Data end", f"{self.results.meta.get('data_end')} (the data covers every month up to the one "
                          "before it)"),
@@ -294,7 +313,7 @@ class Page:
         reasons = {d["rule_id"]: d["reason"] for d in self.findings.not_assessed}
         r = rules.rule(rule_id)
         # the month's index links each rule here
-        display(HTML(f'<a id="{_e(html_export.EVIDENCE_ID.format(rule_id=rule_id))}" class="ga-anchor"></a>'))
+        display(HTML(f'<a id="{_e(EVIDENCE_ID.format(rule_id=rule_id))}" class="ga-anchor"></a>'))
         if rule_id in reasons:
             display(not_assessed(f"{rule_id}: {reasons[rule_id]}."))
             return
@@ -410,7 +429,7 @@ class Page:
 
     def policy_versions(self) -> None:
         """The policy versions in force during the month, with the instants each was in force."""
-        history = self.history or PolicyHistory.single(self.policy)
+        history = self.history
         end = history.month_end_version(self.month)
         rows = [{"version": v.version, "file": v.path.name, "in force": v.in_force_text(),
                  "effective from": v.effective_from.isoformat() if v.effective_from else "not stated",
@@ -421,7 +440,7 @@ class Page:
 
     def policy_changes(self) -> None:
         """What changed in each version in force during the month against the version before it."""
-        history = self.history or PolicyHistory.single(self.policy)
+        history = self.history
         if not history.folder:
             display(callout("One policy file, in force at every instant: no version history.", kind="note"))
             return
@@ -442,43 +461,38 @@ class Page:
 
     def country_trends(self) -> None:
         """For each third country the policy declares: access per processor over the last 12 months."""
-        for code in narrative.transfer_countries(self.policy) or [results_mod.DEFAULT_COUNTRY]:
+        for code in narrative.transfer_countries(self.policy) or [DEFAULT_COUNTRY]:
             self.chart_query("cross_border/stat_country_trend", charts.panels, x="month", color="processor",
                              values=["events", "actors", "customers", "records"],
                              title=f"Access from {code} by processor, last 12 months", params={"country": code})
 
     def country_trend_tables(self) -> None:
-        for code in narrative.transfer_countries(self.policy) or [results_mod.DEFAULT_COUNTRY]:
+        for code in narrative.transfer_countries(self.policy) or [DEFAULT_COUNTRY]:
             self.show_query("cross_border/stat_country_trend", country=code)
 
     # -- cross-border ----------------------------------------------------------------------------------
     def cross_border(self) -> None:
-        """cross_border.csv of the month (stats.cross_border)."""
-        self.show_query("cross_border/summary", max_rows=500, columns=stats.CROSS_BORDER_COLUMNS,
+        """cross_border.csv of the month (analysis.statistics.cross_border)."""
+        self.show_query("cross_border/summary", max_rows=500, columns=statistics.CROSS_BORDER_COLUMNS,
                         empty=f"No access events in {self.month.label}.")
 
 
 def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = None,
-              retention_years: int | None = None, bulk_export_threshold: int = 1000,
-              results_path: str | Path | None = None) -> Page:
-    """The month's results for the parameters cell: read from the store beside the database (or
+              retention_years: int | None = None, bulk_export_threshold: int | None = None,
+              results_path: str | Path | None = None, **parameters: Any) -> Page:
+    """The month's results for the parameters cell: read from the store beside the data (or
     `results_path`), computed and stored first if need be (in memory only if the store is read-only).
     db_path: a database written by `load`, or the source folder a report run with --engine spark read in
     place (its stored results are found by the files' fingerprint; Spark starts only for a query whose
-    answer is not stored).
-    policy_path: a policy file or a folder of versions; retention_years None: the period the version
-    in force at the month's last instant declares."""
+    answer is not stored); a relative path is taken from the current folder.
+    policy_path: a policy file or a folder of versions. Every rule parameter (core/parameters.py) may be
+    given; None: the policy's value (the retention period of the version in force at the month's last
+    instant) or the default."""
     charts.use_offline_renderer()
     m = Month.parse(month)
     history = load_history(policy_path)
-    history.check_covers(m)
-    policy = history.at_month_end(m)
-    params = Parameters(retention_years=policy.retention_years if retention_years is None else retention_years,
-                        bulk_export_threshold=bulk_export_threshold)
-    path = Path(db_path).expanduser().resolve()
-    engine = db.open_location(path, history, m, results=results_path)  # a database, or a source (Spark)
-    store = results_mod.Store(results_path) if results_path else engine.store()
-    res = results_mod.month_results(engine, m, params, policy, store, history=history)
-    return Page(month=m, params=params, policy=policy, results=res, engine=engine, db_path=path,
-                history=history)
-
+    engine = reopen(Path(db_path).expanduser().resolve(), history, m, results=results_path)
+    ctx = MonthContext.build(engine, m, history, retention_years=retention_years,
+                             bulk_export_threshold=bulk_export_threshold, **parameters)
+    res = month_results(engine, ctx)
+    return Page(ctx=ctx, results=res, engine=engine)

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .contract import CUSTOMERS
-from .engine import Engine
-from .month import Month
-from .policy import Policy
+from ..core.month import Month
+from ..ingest.contract import CUSTOMERS
+from ..policy.model import Policy
 
 GAP_COLUMNS = ["kind", "item", "observed", "declared", "activities", "notice"]
 #: The named queries `observe` runs.
@@ -63,7 +62,7 @@ def subject_account_types(policy: Policy, subject_keys: list[str]) -> list[str]:
 
 # -- the observations -------------------------------------------------------------------------------
 
-def subjects_held(engine: Engine, month: Month) -> pd.DataFrame:
+def subjects_held(engine, month: Month) -> pd.DataFrame:
     """Customers held at as_of by account type; every account type of the contract, 0 where none."""
     df = engine.run("ropa/subjects_held", as_of=month.as_of)
     types = pd.DataFrame({"account_type": list(CUSTOMERS.column("account_type").allowed)})
@@ -72,14 +71,14 @@ def subjects_held(engine: Engine, month: Month) -> pd.DataFrame:
     return out
 
 
-def uploads_held(engine: Engine, month: Month) -> pd.DataFrame | None:
+def uploads_held(engine, month: Month) -> pd.DataFrame | None:
     """Uploads held at as_of by kind; None when the source had no uploads table (not assessed)."""
     if "uploads" not in engine.present_tables():
         return None
     return engine.run("ropa/uploads_held", as_of=month.as_of)
 
 
-def upload_controllers(engine: Engine, month: Month) -> int | None:
+def upload_controllers(engine, month: Month) -> int | None:
     """Customers for whom uploads are held at as_of (each a controller bpost acts for, Art. 30(2)(a));
     None when the source had no uploads table (not assessed)."""
     if "uploads" not in engine.present_tables():
@@ -88,7 +87,7 @@ def upload_controllers(engine: Engine, month: Month) -> int | None:
     return int(df["controllers"].iloc[0]) if len(df) else 0
 
 
-def field_fill(engine: Engine, policy: Policy, month: Month) -> pd.DataFrame:
+def field_fill(engine, policy: Policy, month: Month) -> pd.DataFrame:
     """For each personal-data column of customers and each account type: customers held, how many
     have the column filled, the fill rate, the declared category it belongs to, whether the policy
     declares it for that account type, and whether the policy calls it optional."""
@@ -122,7 +121,7 @@ SEEN_COLUMNS = ["processor", "source_country", "declared_processor", "declared_c
                 "events", "upload_events", "actors"]
 
 
-def processors_seen(engine: Engine, month: Month) -> pd.DataFrame:
+def processors_seen(engine, month: Month) -> pd.DataFrame:
     """Processor × country of the month's access events, with whether the policy declares each; no row
     when the access log is absent or does not cover the month (the record then says not assessed)."""
     if "access_log" not in engine.present_tables():
@@ -133,7 +132,7 @@ def processors_seen(engine: Engine, month: Month) -> pd.DataFrame:
     return engine.run("ropa/processors_seen", period_start=month.period_start, as_of=month.as_of)
 
 
-def extra_columns(engine: Engine) -> pd.DataFrame:
+def extra_columns(engine) -> pd.DataFrame:
     """Columns outside the contract that the source held (recorded by the loader, not loaded)."""
     return engine.run("ropa/extra_columns")
 
@@ -153,7 +152,7 @@ class Observation:
     upload_controllers: int | None = None
 
 
-def observe(engine: Engine, policy: Policy, month: Month) -> Observation:
+def observe(engine, policy: Policy, month: Month) -> Observation:
     obs = Observation(
         month=month,
         present=engine.present_tables(),
@@ -166,11 +165,6 @@ def observe(engine: Engine, policy: Policy, month: Month) -> Observation:
     )
     obs.gaps = find_gaps(obs, policy)
     return obs
-
-
-def gaps(engine: Engine, policy: Policy, month: Month) -> pd.DataFrame:
-    """The gaps between what the policy declares and what the month's data shows."""
-    return observe(engine, policy, month).gaps
 
 
 def find_gaps(obs: Observation, policy: Policy) -> pd.DataFrame:

@@ -2,8 +2,8 @@
 
 Each rule is a named query under queries/ whose header carries `rule`, `severity`, `subject`,
 `title`, `requires`, `notice` and `gdpr`; the catalogue is read from those headers, so a rule is
-added by adding a query file. The `findings` command, the report and the notebooks all call
-`evaluate`, so they cannot disagree.
+added by adding a query file. `evaluate` runs once per month inside the month results (results.py),
+which the `findings` command, the report and the notebooks read, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import queries
-from .engine import Engine
-from .month import Month
-from .parameters import Parameters
+from ..core.month import Month
+from ..core.parameters import Parameters
+from ..engines.base import Engine
+from ..sql import queries
+from .context import MonthContext
 
 FINDING_COLUMNS = ["rule_id", "severity", "subject_type", "subject_id", "occurred_at", "detail"]
 SEVERITIES = ("high", "medium", "low")
@@ -80,18 +81,12 @@ class Findings:
         ])
 
 
-def query_parameters(month: Month, params: Parameters) -> dict:
-    return {"period_start": month.period_start, "as_of": month.as_of, **params.as_dict()}
-
-
-def evaluate(engine: Engine, month: Month, params: Parameters | None = None,
-             uncovered: dict[str, str] | None = None) -> Findings:
+def evaluate(engine: Engine, ctx: MonthContext) -> Findings:
     """Every rule of the catalogue for the month. A rule needing a table absent from the source, or an
-    event table that does not cover the month (`uncovered`: table -> reason), is not assessed."""
-    params = params or Parameters()
+    event table that does not cover the month (the context's `uncovered`), is not assessed."""
     present = engine.present_tables()
-    uncovered = uncovered or {}
-    bound = query_parameters(month, params)
+    uncovered = ctx.uncovered
+    bound = ctx.query_parameters()
     frames, not_assessed = [], []
     for r in CATALOGUE:
         absent = [t for t in r.requires if t not in present]
@@ -114,4 +109,4 @@ def evaluate(engine: Engine, month: Month, params: Parameters | None = None,
     else:
         out = pd.DataFrame({c: pd.Series(dtype="object") for c in FINDING_COLUMNS})
     out = out.sort_values(["rule_id", "subject_id", "occurred_at"], kind="mergesort").reset_index(drop=True)
-    return Findings(month=month, params=params, findings=out, not_assessed=not_assessed)
+    return Findings(month=ctx.month, params=ctx.params, findings=out, not_assessed=not_assessed)

@@ -1,56 +1,60 @@
-"""At the end of `load`: the month results of the latest complete month, computed once, so that the
-`findings` command, the report and every notebook that asks for that month afterwards read them.
+"""`gdpr-analytics load`: validate a source folder and load it into a DuckDB database (ingest/load.py),
+then compute the latest month's results on the new file, before it replaces the old one.
 
-The load computes them on its new database file before it replaces the old one: a failure here fails
-the load and changes nothing. They are stored under the same key `findings` and `report` compute with
-their default parameters (the policy version in force at the month's last instant, its retention
-period, the default bulk-export threshold), so asking with other parameters or another policy still
-computes afresh, and nothing stale is read (results.py keys them by what they were computed from).
+The month computed is the last month the data covers (`--month latest`), under the policy (`--policy`)
+and the parameters `findings` and `report` use by default, so the scheduler's `findings`, `report` and
+notebooks that follow only read (the month results' key covers data, policy, parameters and code, so
+asking with other parameters or another policy still computes afresh and nothing stale is read). A
+failure there fails the load and changes nothing. `--no-month-results` skips the step.
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import coverage
-from .errors import PolicyError
-from .parameters import Parameters
-from .results import FINDINGS, Store, month_results
+from ..analysis.context import MonthContext
+from ..analysis.results import FINDINGS, month_results
+from ..analysis.store import Store
+from ..core.errors import PolicyError
+from ..core.instants import parse_instant
+from ..core.month import Month
+from ..core.progress import progress
+from ..engines.base import results_beside
+from ..engines.duckdb import DuckDBEngine
+from ..ingest.load import LoadResult, load_to_file
+from ..policy.history import PolicyHistory, load_history
 
 
-@dataclass
-class Prepared:
-    month: str  # YYYY-MM, "" when none was computed
-    why_not: str = ""  # why no month was computed
-    seconds: float = 0.0
+def latest_month_results(db: Path, history: PolicyHistory):
+    """The last step of a load (ingest.load.BeforeReplace): on the new database file, compute and store
+    (unless stored already) the results of the latest month it covers, beside the target database `db`."""
+    def step(db_file: Path, result: LoadResult) -> str:
+        started = time.perf_counter()
+        if not result.data_end:
+            return "month results not computed: the data holds no instant, so it covers no month"
+        end = parse_instant(result.data_end)
+        month = Month(end.year, end.month).previous()
+        try:
+            history.check_covers(month)
+        except PolicyError as exc:
+            return f"month results not computed: {month.label}: {exc}"
+        with progress(total=1, desc="load", unit="step") as bar, DuckDBEngine(db_file, location=db) as engine:
+            bar.set_postfix_str("month results of the latest month")
+            month_results(engine, MonthContext.build(engine, month, history), tables=[FINDINGS])
+            bar.update()
+        return (f"month results of {month.label} ready for findings, report and notebooks "
+                f"({time.perf_counter() - started:.1f} s)")
+    return step
 
-    def summary(self) -> str:
-        if not self.month:
-            return f"month results not computed: {self.why_not}"
-        return f"month results of {self.month} ready for findings, report and notebooks ({self.seconds:.1f} s)"
 
-
-def default_parameters(policy) -> Parameters:
-    """What `findings` and `report` use when given no --retention-years or --bulk-export-threshold."""
-    return Parameters(retention_years=policy.retention_years)
-
-
-def prepare(db_file: str | Path, store: Store, data_end: str, history) -> Prepared:
-    """Compute and store (unless stored already) the month results of the latest month the database
-    db_file covers (coverage.last_month of its data end) under the policy history `history`."""
-    from .db import connect
-
-    started = time.perf_counter()
-    if not data_end:
-        return Prepared("", "the data holds no instant, so it covers no month")
-    month = coverage.last_month(coverage.parse_instant(data_end))
-    try:
-        history.check_covers(month)
-    except PolicyError as exc:
-        return Prepared("", f"{month.label}: {exc}")
-    policy = history.at_month_end(month)
-    with connect(db_file, history, month) as engine:
-        month_results(engine, month, default_parameters(policy), policy, store, tables=[FINDINGS], history=history)
-    return Prepared(month.label, seconds=time.perf_counter() - started)
+def run(args: argparse.Namespace) -> None:
+    step = None if args.no_month_results else latest_month_results(args.db, load_history(args.policy))
+    result = load_to_file(args.source, args.db, full=args.full, before_replace=step)
+    if result.mode != "up to date":
+        # results of data states other than this one and the one it replaced (which a running report
+        # may still be using) are never read again
+        Store(results_beside(args.db)).prune({result.data_sha256, result.replaced_sha256})
+    print(f"loaded {args.db}: {result.summary()}", file=sys.stderr)

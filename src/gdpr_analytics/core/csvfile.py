@@ -1,15 +1,16 @@
-"""Writing tables for people: CSV safe to open in a spreadsheet, files replaced atomically."""
+"""Tables as CSV text for people: RFC 4180, safe to open in a spreadsheet (no value read as a formula),
+instants as `YYYY-MM-DDTHH:MM:SSZ`, written atomically (files.atomic_write)."""
 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 import pandas as pd
+
+from .files import atomic_write
+from .instants import INSTANT
 
 # OWASP "CSV injection": a cell starting with one of these is taken as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -30,7 +31,7 @@ def format_value(value: Any) -> Any:
         ts = pd.Timestamp(value)
         if ts.tzinfo is not None:
             ts = ts.tz_convert("UTC").tz_localize(None)
-        return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ts.strftime(INSTANT)
     if isinstance(value, bool):
         return "true" if value else "false"
     return neutralise(value if isinstance(value, str) else value)
@@ -81,7 +82,7 @@ def _write(df: pd.DataFrame, fh: IO[str]) -> None:
         name, col = f"c{i}", df[c]
         if pd.api.types.is_datetime64_any_dtype(col):
             frame[name] = col
-            exprs.append(f"coalesce(strftime({name}, '%Y-%m-%dT%H:%M:%SZ'), '')")
+            exprs.append(f"coalesce(strftime({name}, '{INSTANT}'), '')")
         elif isinstance(col.dtype, pd.StringDtype):
             frame[name] = col
             exprs.append(f"csv_text({name})")
@@ -105,28 +106,3 @@ def write_rows(df: pd.DataFrame, fh: IO[str]) -> None:
     fh.write(",".join(_field(neutralise(str(c))) for c in df.columns) + "\n")
     for row in df.itertuples(index=False, name=None):
         fh.write(",".join(_field(str(format_value(v))) for v in row) + "\n")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
-    """Write to a temporary file beside path and move it into place only when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        kwargs = {"encoding": "utf-8", "newline": ""} if "b" not in mode else {}
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            yield fh
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from datetime import datetime, timezone
 
 from tqdm import tqdm
 
-
-def stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
+from .instants import now_text as stamp
 
 _LOCK = threading.Lock()
 

@@ -1,38 +1,121 @@
-"""Opening the loaded database for analysis: `connect` gives the default engine (engine.DuckDBEngine).
+"""The one place an engine is opened: a command opens the engine it asks for once, through `opened`,
+and passes it down; nothing below the command asks which engine it is.
 
-The loader writes these bookkeeping tables beside the data tables:
-  _load_tables(table_name, present, rows, earliest, latest)  which tables the source held (absent
-                                                      optional tables exist empty, with present = false),
-                                                      and their first and last instant (coverage.py)
-  _load_inputs(table_name, file, rows, sha256)       every input file read
-  _load_extra_columns(table_name, column_name, non_null)  columns outside the contract (not loaded)
-  _load_ignored(file, size)                          entries of the source that are not tables
-  _load_info(key, value)                             loaded_at, source, tool version, data_end, data_end_from
+- `--db FILE` (DuckDB): the database, read-only; with `snapshot=True` (a report run) a hard link to it
+  taken first (a copy where linking is impossible), so every month of the run reads one state of the
+  data while a `load` may replace the database meanwhile; the snapshot is removed afterwards.
+- `--source DIR` with DuckDB: the source loaded into a temporary database, removed afterwards.
+- `--source DIR` with Spark: the source read in place (engines/spark/), imported only when chosen.
+`reopen` is what a notebook does with the location a report ran on: a file is a database, a folder a
+source that only the Spark engine reads in place.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from .engine import DuckDBEngine, Engine
-from .policy import Policy, load_policy
-from .policy_history import PolicyHistory
+from ..core.errors import UsageError
+from ..core.files import alive
+from .base import Engine
+from .duckdb import DuckDBEngine
+
+ENGINES = ("duckdb", "spark")
+ENV_REMOTE = "SPARK_REMOTE"
 
 
-def connect(db_path: str | Path, policy: Policy | PolicyHistory | None = None, month=None) -> DuckDBEngine:
-    """The database opened read-only, in UTC, with the policy's tables registered: a Policy file, or a
-    PolicyHistory registered for `month` (its month-end version and every version's instants)."""
-    return DuckDBEngine(db_path, policy or load_policy(), month)
+def check_usage(kind: str, *, db: Path | None, source: Path | None, remote: str | None,
+                results: Path | None) -> None:
+    """--engine spark reads a source in place: --db (a DuckDB database) is refused, as are the Spark
+    options without it."""
+    if kind not in ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, got {kind!r}")
+    if (db is None) == (source is None):
+        raise UsageError("give either a database (--db) or a source folder (--source)")
+    if kind == "spark":
+        if db is not None:
+            raise UsageError("--engine spark reads a source folder in place: give --source DIR (--db names a "
+                             "database written by `gdpr-analytics load`, which only --engine duckdb reads)")
+        if remote and not remote.startswith("sc://"):
+            raise UsageError(f"--spark-remote must be sc://HOST:PORT, got {remote!r}")
+    else:
+        given = [o for o, v in (("--spark-remote", remote), ("--results", results)) if v]
+        if given:
+            raise UsageError(f"{' and '.join(given)}: only with --engine spark")
 
 
-def open_location(location: str | Path, policy: Policy | PolicyHistory | None = None, month=None,
-                  results: str | Path | None = None) -> Engine:
-    """What a notebook reopens: a database file (the DuckDB engine), or a source folder, which only the
-    Spark engine reads in place (a report run with --engine spark). The Spark engine starts Spark only
-    for a query whose answer is not stored: the month results are found by the files' fingerprint."""
+@contextmanager
+def opened(kind: str = "duckdb", *, db: str | Path | None = None, source: str | Path | None = None,
+           remote: str | None = None, results: str | Path | None = None, snapshot: bool = False,
+           history=None, month=None) -> Iterator[Engine]:
+    """The engine a command asks for, open for the block (see the module's docstring). The Spark Connect
+    address goes to the environment (SPARK_REMOTE), which the report's notebook kernels inherit."""
+    db = Path(db) if db is not None else None
+    source = Path(source) if source is not None else None
+    check_usage(kind, db=db, source=source, remote=remote, results=Path(results) if results else None)
+    if kind == "spark":
+        from .spark.engine import SparkEngine
+
+        if remote:
+            os.environ[ENV_REMOTE] = remote
+        engine = SparkEngine(source, history, month, remote=remote, results=results)
+        with engine:
+            yield engine
+        return
+    if db is not None:
+        if not snapshot:
+            with DuckDBEngine(db, history=history, month=month) as engine:
+                yield engine
+            return
+        db = db.absolute()
+        with run_snapshot(db) as snap, DuckDBEngine(snap, location=db, history=history, month=month) as engine:
+            yield engine
+        return
+    from ..ingest.load import load_to_file
+
+    with tempfile.TemporaryDirectory(prefix="gdpr-analytics-") as tmp:
+        loaded = Path(tmp) / "source.duckdb"
+        load_to_file(source, loaded, show=False)
+        with DuckDBEngine(loaded, history=history, month=month) as engine:
+            engine.transient = True
+            yield engine
+
+
+def reopen(location: str | Path, history=None, month=None, results: str | Path | None = None) -> Engine:
+    """What a notebook reopens: a database file (DuckDB), or a source folder (read in place by Spark, which
+    starts only for a query whose answer is not stored: the month results are found by the files'
+    fingerprint). The caller closes it."""
     path = Path(location).expanduser().resolve()
     if path.is_dir():
-        from .spark_engine import SparkEngine
+        from .spark.engine import SparkEngine
 
-        return SparkEngine(path, policy or load_policy(), month, results=results)
-    return connect(path, policy, month)
+        return SparkEngine(path, history, month, results=results)
+    return DuckDBEngine(path, results=results, history=history, month=month)
+
+
+@contextmanager
+def run_snapshot(db: Path) -> Iterator[Path]:
+    """A hard link to the database (a copy when linking is impossible) beside it, removed after the block;
+    snapshots left by a killed run are removed first."""
+    pattern = re.compile(rf"^\.{re.escape(db.name)}\.snapshot-(\d+)$")
+    for p in db.parent.glob(f".{db.name}.snapshot-*"):
+        m = pattern.match(p.name)
+        if m and not alive(int(m.group(1))):
+            p.unlink(missing_ok=True)
+    if not db.is_file():
+        raise UsageError(f"database {db} does not exist: run `gdpr-analytics load` first")
+    snap = db.with_name(f".{db.name}.snapshot-{os.getpid()}")
+    snap.unlink(missing_ok=True)
+    try:
+        os.link(db, snap)
+    except OSError:
+        shutil.copyfile(db, snap)
+    try:
+        yield snap
+    finally:
+        snap.unlink(missing_ok=True)

@@ -14,10 +14,10 @@ from typing import Any, Iterable
 
 import duckdb
 
+from ..core.errors import DataError
+from ..sql.portable import BLANKS
 from . import diagnose
 from .contract import Column, Table
-from .errors import DataError
-from .portable import BLANKS
 from .source import Entry
 
 EXAMPLES = 5  # offending rows quoted in an error message
@@ -101,7 +101,7 @@ class Checker:
     """Stage, check and describe one input on `con` (which has the scratch database attached as `raw`).
 
     The checks and their messages are engine-neutral: they run SQL through `_one` and `_all` and name a
-    loaded table with `_table`; spark_source.SparkChecker stages the input on Spark and overrides those."""
+    loaded table with `_table`; engines.spark.source.SparkChecker stages the input on Spark and overrides those."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, source: Path):
         self.con = con

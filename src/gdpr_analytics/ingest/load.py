@@ -20,8 +20,9 @@ empty database, so both end with the same tables and rows.
 
 The work happens on a copy of the database (or a new file) beside the target, which replaces the
 target by a rename only when every step succeeded: a failed or killed load leaves the database as it
-was, and a process reading the old database (a report, a notebook) keeps reading it undisturbed. Given
-a policy history, the last step, still on the copy, computes the latest month's results (latest_month.py).
+was, and a process reading the old database (a report, a notebook) keeps reading it undisturbed. The
+caller may give a last step (`before_replace`), run on the copy before the rename: the `load` command
+computes the latest month's results there (commands/load.py), so a failure there changes nothing.
 """
 
 from __future__ import annotations
@@ -31,33 +32,22 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
-from . import __version__, coverage, resources, rollups
+from ..core import resources
+from ..core.errors import DataError, GdprAnalyticsError
+from ..core.files import alive
+from ..core.instants import format_instant, now_text
+from ..core.progress import progress
+from . import coverage, rollups
 from .checks import Checker, q, typed, typed_select
 from .contract import TABLES, Table
-from .layout import LAYOUT
-from .errors import DataError, GdprAnalyticsError
-from .latest_month import Prepared, prepare
-from .progress import progress
-from .results import Store
+from .layout import BOOKKEEPING, INPUT_COLUMNS, LAYOUT, PART_PREFIX, info_rows
 from .source import PARTITIONED, Entry, Ignored, InputFile, Source, fingerprint, input_files, meta_file, scan, units
-
-PART_PREFIX = "_access_log_part_"
-INPUT_COLUMNS = ("table_name", "file", "size", "sha256", "rows", "part", "min_key", "max_key",
-                 "min_time", "max_time")
-#: The bookkeeping tables (db.py describes them) and their columns; the Spark engine gives the same.
-BOOKKEEPING = {
-    "_load_tables": "table_name VARCHAR, present BOOLEAN, rows BIGINT, earliest TIMESTAMP, latest TIMESTAMP",
-    "_load_inputs": "table_name VARCHAR, file VARCHAR, size BIGINT, sha256 VARCHAR, rows BIGINT, "
-                    "part VARCHAR, min_key VARCHAR, max_key VARCHAR, min_time TIMESTAMP, max_time TIMESTAMP",
-    "_load_extra_columns": "table_name VARCHAR, file VARCHAR, column_name VARCHAR, non_null BIGINT",
-    "_load_info": "key VARCHAR, value VARCHAR",
-    "_load_ignored": "file VARCHAR, size BIGINT",
-}
 
 
 @dataclass
@@ -74,13 +64,13 @@ class LoadResult:
     data_end_from: str = ""
     ignored: list[str] = field(default_factory=list)  # entries of the source that are not tables
     notes: list[str] = field(default_factory=list)  # other changes (source.yml, ignored entries)
-    prepared: Prepared | None = None  # the latest month's results, when the load was asked to compute them
+    after: list[str] = field(default_factory=list)  # what the caller's last step did (before_replace)
+    data_sha256: str = ""  # the fingerprint of the data now loaded
+    replaced_sha256: str = ""  # the fingerprint of the data the load replaced ("" when none)
 
     def summary(self) -> str:
         rows = ", ".join(f"{t} {n:,}" for t, n in self.counts.items())
-        after = [self._data_end()] + ([self._ignored()] if self.ignored else [])
-        if self.prepared is not None:
-            after.append(self.prepared.summary())
+        after = [self._data_end()] + ([self._ignored()] if self.ignored else []) + self.after
         if self.mode == "up to date":
             return f"up to date, no file re-read ({rows}); " + "; ".join(after)
         how = f"{self.mode} load" + (f" ({self.reason})" if self.reason else "")
@@ -331,24 +321,16 @@ class _Build:
         counts = {t: sum(int(r["rows"]) for r in inputs if r["table_name"] == t) for t in TABLES}
         spans = self.spans(inputs, recorded)
         end, end_from = coverage.data_end_of([spans[t][1] for t in TABLES], meta.exported)
-        ended = [("data_end", coverage.format_instant(end))] if end is not None else []
+        end_text = format_instant(end) if end is not None else ""
         for name, rows in (
             ("_load_tables", [(t, t in entries, counts[t], *spans[t]) for t in TABLES]),
             ("_load_inputs",
              [tuple(r[c] for c in INPUT_COLUMNS) for r in sorted(inputs, key=lambda r: (r["table_name"], r["file"]))]),
             ("_load_extra_columns", sorted(kept_extras + self.extras)),
-            ("_load_info", [
-                ("loaded_at", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
-                ("source", str(src.path.resolve())),
-                ("tool_version", __version__),
-                ("duckdb_version", duckdb.__version__),
-                ("layout", LAYOUT),
-                ("load_mode", mode),
-                ("data_sha256", fingerprint(meta.files(self.files))),
-                *ended,
-                ("data_end_from", end_from),
-                ("source_yml_sha256", meta.file.sha256 if meta.file else ""),
-            ]),
+            ("_load_info", info_rows(
+                loaded_at=now_text(), source=str(src.path.resolve()), engine=("duckdb_version", duckdb.__version__),
+                load_mode=mode, data_sha256=fingerprint(meta.files(self.files)), data_end=end_text,
+                data_end_from=end_from, source_yml_sha256=meta.file.sha256 if meta.file else "")),
             ("_load_ignored", [(i.file, i.size) for i in src.ignored]),  # by file
         ):
             ddl = BOOKKEEPING[name]
@@ -356,7 +338,7 @@ class _Build:
             if rows:
                 marks = ", ".join("?" for _ in ddl.split(","))
                 self.con.executemany(f"INSERT INTO main.{name} VALUES ({marks})", rows)
-        return {t: n for t, n in counts.items() if t in entries}, (ended[0][1] if ended else "", end_from)
+        return {t: n for t, n in counts.items() if t in entries}, (end_text, end_from)
 
 
 def _months(parts: list[dict]) -> set[datetime]:
@@ -409,50 +391,38 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, src: Source, files: dict
                       [i.file for i in src.ignored], [] if plan.full else plan.notes)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _leftovers(db: Path) -> None:
     """Remove what a killed load left beside the database (its temporary copy and scratch files)."""
     pattern = re.compile(rf"^\.{re.escape(db.name)}\.(?:tmp|scratch)-(\d+)(?:\.wal)?$")
     for p in db.parent.glob(f".{db.name}.*"):
         m = pattern.match(p.name)
-        if m and (int(m.group(1)) == os.getpid() or not _alive(int(m.group(1)))):
+        if m and (int(m.group(1)) == os.getpid() or not alive(int(m.group(1)))):
             p.unlink(missing_ok=True)
 
 
-def _prepare(db_file: Path, db: Path, data_end: str, history, show: bool | None) -> Prepared:
-    with progress(show=show, total=1, desc="load", unit="step") as bar:
-        bar.set_postfix_str("month results of the latest month")
-        done = prepare(db_file, Store.beside(db), data_end, history)
-        bar.update()
-    return done
+#: A last step on the new database file before it replaces the old one (see the module's docstring):
+#: given the file and the load's result, it returns a line for the load's summary ("" for none).
+BeforeReplace = Callable[[Path, LoadResult], str]
 
 
 def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, full: bool = False,
-                 history=None) -> LoadResult:
+                 before_replace: BeforeReplace | None = None) -> LoadResult:
     """Load source into the database file db (incrementally when it exists, unless full), replacing it
-    only if the whole load succeeds. With a policy `history`, the load ends by computing the month
-    results of the latest month the data covers (latest_month.py), before db is replaced."""
+    only if the whole load, and `before_replace` on the new file, succeeded. When nothing changed, db is
+    left as it is and `before_replace` runs on db itself."""
     source, db = Path(source), Path(db)
     src = scan(source)
     files = input_files(src.entries, source)
     meta = _Meta(meta_file(src), coverage.exported_at(src.meta) if src.meta else None)
     recorded, reason = (None, "--full") if full else _read_recorded(db)
     plan = _plan(src, files, meta.file, recorded, reason or ("no database yet" if not db.exists() else ""))
+    data = fingerprint(meta.files(files))
     if plan.nothing:
         counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in src.entries}
         result = LoadResult(counts, "up to date", data_end=recorded.info.get("data_end", ""),
-                            data_end_from=recorded.info.get("data_end_from", ""), ignored=[i.file for i in src.ignored])
-        if history is not None:
-            result.prepared = _prepare(db, db, result.data_end, history, show)
+                            data_end_from=recorded.info.get("data_end_from", ""), ignored=[i.file for i in src.ignored],
+                            data_sha256=data, replaced_sha256=recorded.data)
+        _last_step(before_replace, db, result)
         return result
     db.parent.mkdir(parents=True, exist_ok=True)
     _leftovers(db)
@@ -470,15 +440,19 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        if history is not None:
-            result.prepared = _prepare(tmp, db, result.data_end, history, show)
+        result.data_sha256, result.replaced_sha256 = data, recorded.data if recorded else ""
+        _last_step(before_replace, tmp, result)
         os.replace(tmp, db)
         Path(f"{db}.wal").unlink(missing_ok=True)  # a stale log of the replaced file must not replay
-        # results of data states other than this one and the one it replaces (which a running report
-        # may still be using) are never read again
-        Store.beside(db).prune({fingerprint(meta.files(files)), recorded.data if recorded else ""})
         return result
     except duckdb.Error as exc:
         raise DataError(f"load of {source} failed: {str(exc).splitlines()[0]}") from exc
     finally:
         _leftovers(db)
+
+
+def _last_step(before_replace: BeforeReplace | None, db_file: Path, result: LoadResult) -> None:
+    if before_replace is not None:
+        line = before_replace(db_file, result)
+        if line:
+            result.after.append(line)

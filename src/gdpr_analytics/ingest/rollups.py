@@ -16,7 +16,7 @@ from typing import Iterable
 
 import duckdb
 
-from . import queries
+from ..sql import queries
 
 #: roll-up table -> the named query that computes one month of it
 TABLES = {

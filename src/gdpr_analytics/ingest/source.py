@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import DataError
+from ..core.files import sha256_file
 from .contract import TABLES, Table
-from .errors import DataError
 
 _HIVE = re.compile(r"^([^=/]+)=[^/]*$")
 _SUFFIXES = (".csv.gz", ".csv", ".parquet")  # longest first
@@ -97,11 +98,6 @@ def scan(source: Path) -> Source:
     if misnamed:
         raise DataError("; ".join(_names_no_table(p) for p in misnamed))
     return Source(source, _entries(source), meta, sorted(ignored, key=lambda i: i.file))
-
-
-def discover(source: Path) -> dict[str, Entry]:
-    """The entry of every table present in source (see `scan`)."""
-    return scan(source).entries
 
 
 def closest_table(name: str) -> str:
@@ -182,11 +178,6 @@ def units(entry: Entry, source: Path) -> list[Entry]:
 
 def relative(path: Path, source: Path) -> str:
     return path.relative_to(source).as_posix()
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def input_files(entries: dict[str, Entry], source: Path) -> dict[str, InputFile]:

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
+from ..core.errors import PolicyError
 from . import register
-from .errors import PolicyError
-from .policy import Policy
+from .model import Policy
 
 ORGANIZATION_KEY = "bpost"
 

@@ -17,15 +17,18 @@ versions.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .assets import default_policy_path
-from .errors import PolicyError
-from .policy import ALWAYS_FROM, ALWAYS_TO, Policy, PolicyInvalid, parse, read
+from ..core.assets import default_policy_path
+from ..core.errors import PolicyError
+from ..core.instants import format_instant as _iso
+from ..core.instants import naive_utc as _instant
+from .model import ALWAYS_FROM, ALWAYS_TO, Policy, parse, read
+from .validation import PolicyInvalid
 
 SUFFIXES = (".yml", ".yaml")
 CHANGE_COLUMNS = ["aspect", "item", "change", "before", "after"]
@@ -69,17 +72,6 @@ class Version:
             "valid_to": None if self.valid_to == ALWAYS_TO else _iso(self.valid_to),
             "sha256": self.sha256,
         }
-
-
-def _iso(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _instant(value) -> datetime:
-    """A datetime as naive UTC (aware ones are converted)."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
 
 
 @dataclass(frozen=True)
@@ -143,7 +135,7 @@ class PolicyHistory:
         return out
 
     def tables(self, month=None) -> dict[str, list[tuple]]:
-        """Every policy table (engine.POLICY_TABLES): the month-end version's (the latest version when
+        """Every policy table (engines.base.POLICY_TABLES): the month-end version's (the latest version when
         month is None), and every version in its `_at` tables with the instants it is in force."""
         end = self.at_month_end(month) if month is not None else self.latest
         out: dict[str, list[tuple]] = dict(end.policy_tables())

@@ -13,7 +13,7 @@ import html
 import re
 from typing import Callable
 
-from .policy import Policy
+from .model import Policy
 from .register import TO_COMPLETE, render
 
 

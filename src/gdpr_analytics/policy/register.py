@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from .policy import Policy
+from .model import Policy
 
 TO_COMPLETE = "not stated in the privacy notice — to be completed by the controller"
 STATED, INCOMPLETE, NOT_APPLICABLE = "stated", "to complete", "not applicable"

@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .rules import SEVERITIES
+from ..analysis.rules import SEVERITIES
+from ..policy.register import INCOMPLETE, NOT_APPLICABLE
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "site"
 
@@ -53,7 +54,7 @@ class IndexData:
     baseline: str | None  # the previous month compared against, or None
     cross_border: pd.DataFrame | None  # cross_border.csv columns; None: the access log does not cover the month
     transfer_countries: list[str]  # third countries the policy declares (e.g. IN)
-    policy_versions: list[dict[str, Any]] = field(default_factory=list)  # policy_history.used(month)
+    policy_versions: list[dict[str, Any]] = field(default_factory=list)  # MonthContext.policy_versions()
     completeness: pd.DataFrame | None = None  # register.completeness: field x activity
     uncovered: dict[str, str] = field(default_factory=dict)  # event table -> why it does not cover the month
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # coverage.table_states
@@ -178,14 +179,12 @@ def _access_figures(data: IndexData, cb: pd.DataFrame) -> list[dict[str, Any]]:
 
 def completeness(data: IndexData) -> dict[str, Any] | None:
     """The Art. 30 record's completeness: a sentence and the field x activity table, as plain values."""
-    from .register import INCOMPLETE
-
     df = data.completeness
     if df is None:
         return None
     activities = list(df.columns[2:])
     cells = df[activities]
-    todo, total = int((cells == INCOMPLETE).sum().sum()), int((cells != "not applicable").sum().sum())
+    todo, total = int((cells == INCOMPLETE).sum().sum()), int((cells != NOT_APPLICABLE).sum().sum())
     fields = int((cells == INCOMPLETE).any(axis=1).sum())
     return {"summary": f"{todo:,} of {total:,} entries (activity × Art. 30 field) are not stated in the privacy "
                        f"notice and are to be completed by the controller, in {fields} of {len(df)} fields.",

@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import json
 import platform
-from datetime import datetime, timezone
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .source import sha256_file
+from .. import __version__
+from ..core.files import sha256_file
+from ..core.instants import format_instant
 
 MANIFEST_FILE = "manifest.json"
 LIBRARIES = ("duckdb", "pandas", "plotly", "papermill", "nbconvert", "nbformat", "ipykernel",
              "jupyter_client", "openpyxl", "pyyaml")
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def versions() -> dict[str, str]:
@@ -52,13 +45,13 @@ def build(*, folder: Path, month, params, policy, inputs: list[dict], database: 
           notebooks: list[dict[str, Any]], timings: list[dict[str, Any]] | None = None,
           policy_versions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """`policy` is the version in force at the month's last instant; `policy_versions` every version the
-    month was judged by, each with its SHA-256 (policy_history.PolicyHistory.used)."""
+    month was judged by, each with its SHA-256 (policy.history.PolicyHistory.used)."""
     return {
         "tool": "gdpr-analytics",
         "tool_version": __version__,
         "month": month.label,
-        "period_start": iso(month.period_start.replace(tzinfo=timezone.utc)),
-        "as_of": iso(month.as_of.replace(tzinfo=timezone.utc)),
+        "period_start": format_instant(month.period_start),
+        "as_of": format_instant(month.as_of),
         "parameters": params.as_dict(),
         "policy": {"path": str(policy.path), "version": policy.version, "sha256": policy.sha256},
         "policy_versions": policy_versions if policy_versions is not None else [
@@ -70,8 +63,8 @@ def build(*, folder: Path, month, params, policy, inputs: list[dict], database: 
         "notebooks": notebooks,
         "outputs": outputs(folder),
         "versions": versions(),
-        "started_at": iso(started_at),
-        "finished_at": iso(finished_at),
+        "started_at": format_instant(started_at),
+        "finished_at": format_instant(finished_at),
         "timings": timings or [],
     }
 

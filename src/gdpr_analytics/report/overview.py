@@ -12,10 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, charts, summary
-from .index_page import Link, environment
-from .output import atomic_write
-from .rules import SEVERITIES
+from .. import __version__, charts
+from ..analysis.rules import SEVERITIES
+from ..core.files import atomic_write
+from . import summary
+from .index import Link, environment
+from .pages import plotly_js
 
 INDEX = "index.html"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -66,8 +68,6 @@ def _charts(rows: list[dict[str, Any]], rules: list[dict[str, Any]]) -> list[dic
 
 
 def render(out: Path) -> str:
-    from .html_export import plotly_js
-
     rows = month_rows(out)
     seen: dict[str, str] = {}
     for r in rows:

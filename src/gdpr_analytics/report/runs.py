@@ -1,14 +1,15 @@
 """One run of the report over one or more months, as a scheduler starts it (SPEC §6).
 
+- **One engine**: the command opens its engine once (engines/factory.py) and builds each month's context
+  once (analysis/context.py) before anything is written: a month the data or the policy does not reach is
+  refused with no folder, lock or overview touched. With `--db`, the engine reads a snapshot of the
+  database taken when the command started (a hard link), so every month of the run reads one state of the
+  data while a `load` may replace the database meanwhile; the manifest names the state (the data
+  fingerprint and when it was loaded). With the Spark engine (a source read in place), the state is the
+  source's files as listed and hashed at the start; the export must not change during the run.
 - **Lock**: one run at a time per output folder — an OS file lock on `<out>/.lock`, released by the
   operating system when the process ends, however it ends. A second run waits up to `wait` seconds, then
   fails with `Locked` (exit status 75) naming the process that holds it.
-- **One state of the data**: the database is hard-linked (copied where a link is impossible) at the start
-  of the run, and every month of the run is built from that snapshot; a `load` meanwhile replaces the
-  database by a rename and leaves the snapshot as it was. The manifest names the state (the data
-  fingerprint and when it was loaded).
-  With the Spark engine (a source read in place, no database), the state is the source's files as listed
-  and hashed at the start; the export must not change during the run.
 - **Months in order**: `A..B` builds every month from A to B, each compared with the month before it in
   the same folder (just built). A month whose folder was built from the same data, policy, parameters,
   code and previous month, with its files intact, is left as it is and said to be up to date (unless
@@ -22,20 +23,20 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import sys
 import time
-from contextlib import ExitStack, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import coverage, overview, report, summary
-from . import db as dbmod
-from .errors import Locked, UsageError
-from .month import Month
-from .parameters import Parameters
-from .progress import stamp
+from ..analysis.context import MonthContext
+from ..core.errors import Locked, UsageError
+from ..core.instants import now_text
+from ..core.month import Month
+from ..engines.base import Engine
+from . import overview, summary
+from .build import build_key, run_report, up_to_date
 
 LOCK_FILE = ".lock"
 _RANGE = re.compile(r"^(\d{4}-\d{2})\.\.(\d{4}-\d{2})$")
@@ -84,7 +85,7 @@ def locked(out: Path, wait: float = 0.0) -> Iterator[None]:
                                  "(--wait SECONDS to wait longer)") from None
                 time.sleep(min(0.2, left))
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "started_at": stamp(),
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "started_at": now_text(),
                                   "command": " ".join(sys.argv)}).encode("utf-8"), 0)
         yield
     finally:
@@ -99,84 +100,28 @@ def _holder(path: Path) -> str:
         return "a process whose details are not recorded"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextmanager
-def snapshot(db: Path) -> Iterator[Path]:
-    """A hard link to the database (a copy when linking is impossible), removed after the block."""
-    pattern = re.compile(rf"^\.{re.escape(db.name)}\.snapshot-(\d+)$")
-    for p in db.parent.glob(f".{db.name}.snapshot-*"):  # left by a run that was killed
-        m = pattern.match(p.name)
-        if m and not _alive(int(m.group(1))):
-            p.unlink(missing_ok=True)
-    snap = db.with_name(f".{db.name}.snapshot-{os.getpid()}")
-    snap.unlink(missing_ok=True)
-    if not db.is_file():
-        raise UsageError(f"database {db} does not exist: run `gdpr-analytics load` first")
-    try:
-        os.link(db, snap)
-    except OSError:
-        shutil.copyfile(db, snap)
-    try:
-        yield snap
-    finally:
-        snap.unlink(missing_ok=True)
-
-
-def run(*, db: Path | None = None, months_to_run: list[Month], out: Path, params_for: Callable[[Month], Parameters],
-        policy_path: str | Path | None, force: bool = False, wait: float = 0.0, show: bool | None = None,
-        jobs: int | None = None, notebooks=None, say: Callable[[str], None] | None = None,
-        engine=None) -> list[MonthRun]:
-    """Build every month in order under the folder's lock, from one snapshot of the database (or with
-    `engine`, an open engine on a source read in place: the Spark engine)."""
-    from .policy_history import load_history
-
+def run(engine: Engine, contexts: list[MonthContext], *, out: Path, force: bool = False, wait: float = 0.0,
+        show: bool | None = None, jobs: int | None = None, notebooks=None,
+        say: Callable[[str], None] | None = None) -> list[MonthRun]:
+    """Build every month of `contexts` in order, on the command's engine, under the folder's lock."""
     out = Path(out).absolute()
-    history = load_history(policy_path)
-    for m in months_to_run:
-        history.check_covers(m)
-    # a month the data does not reach is refused before anything is written (no folder, lock or overview)
-    with (dbmod.connect(Path(db)) if engine is None else nullcontext(engine)) as first:
-        for m in months_to_run:
-            coverage.check_month(first, m)
     done: list[MonthRun] = []
     with locked(out, wait):
         try:
-            with ExitStack() as stack:
-                if engine is None:
-                    db = Path(db).absolute()
-                    snap = stack.enter_context(snapshot(db))
-                    with dbmod.connect(snap) as opened:  # every month must be one the data reaches
-                        for m in months_to_run:
-                            coverage.check_month(opened, m)
-                else:
-                    snap = None
-                    for m in months_to_run:
-                        coverage.check_month(engine, m)
-                for m in months_to_run:
-                    params = params_for(m)
-                    key = report.build_key(snap, m, params, history, out, engine=engine)
-                    folder = out / m.label
-                    if not force and report.up_to_date(folder, key):
-                        if say:
-                            say(f"report {m.label}: up to date (built from the same data, policy, parameters "
-                                "and code), left as it is")
-                        done.append(MonthRun(m, folder, False, summary.read(folder) or {}))
-                        continue
-                    folder = report.run_report(db=snap, month=m, out=out, params=params, policy_path=policy_path,
-                                               show=show, jobs=jobs, origin=db if engine is None else None,
-                                               key=key, notebooks=notebooks, engine=engine)
-                    done.append(MonthRun(m, folder, True, summary.read(folder) or {}))
+            for ctx in contexts:
+                m = ctx.month
+                key = build_key(engine, ctx, out)
+                folder = out / m.label
+                if not force and up_to_date(folder, key):
                     if say:
-                        say(f"report {m.label} written: {folder}")
+                        say(f"report {m.label}: up to date (built from the same data, policy, parameters "
+                            "and code), left as it is")
+                    done.append(MonthRun(m, folder, False, summary.read(folder) or {}))
+                    continue
+                folder = run_report(engine, ctx, out=out, show=show, jobs=jobs, key=key, notebooks=notebooks)
+                done.append(MonthRun(m, folder, True, summary.read(folder) or {}))
+                if say:
+                    say(f"report {m.label} written: {folder}")
         finally:
             overview.write(out)
     return done

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .month import Month
-from .output import format_value
-from .rules import FINDING_COLUMNS
+from ..analysis.rules import FINDING_COLUMNS
+from ..core.csvfile import format_value
+from ..core.month import Month
 
 FINDINGS_FILE = "findings.csv"
 STATUS_FILE = "findings_status.csv"

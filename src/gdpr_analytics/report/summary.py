@@ -13,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .assets import asset_dir
-from .output import atomic_write
-from .rules import SEVERITIES
+from .. import __version__
+from ..analysis.rules import SEVERITIES
+from ..core.assets import asset_dir
+from ..core.files import atomic_write
 
 SUMMARY_FILE = "summary.json"
 SCHEMA_FILE = "summary.schema.json"

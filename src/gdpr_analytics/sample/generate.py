@@ -47,12 +47,18 @@ from pathlib import Path
 
 import duckdb
 
-from . import resources
-from .contract import TABLES
-from .errors import UsageError
-from .progress import progress as _progress
-from .sample_names import (
-    EMAIL_DOMAINS, FIRST_NAMES, LANGUAGE_MIX, LAST_NAMES, MUNICIPALITIES, STREETS, TRADES,
+from ..core import resources
+from ..core.errors import UsageError
+from ..core.progress import progress as _progress
+from ..ingest.contract import TABLES
+from .names import (
+    EMAIL_DOMAINS,
+    FIRST_NAMES,
+    LANGUAGE_MIX,
+    LAST_NAMES,
+    MUNICIPALITIES,
+    STREETS,
+    TRADES,
 )
 
 DEFAULT_CUSTOMERS = 2000

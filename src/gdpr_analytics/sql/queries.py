@@ -12,10 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pandas as pd
-
-from .assets import asset_dir
+from ..core.assets import asset_dir
 
 _HEADER = re.compile(r"^--\s*([a-z_]+):\s*(.*?)\s*$")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -83,10 +80,3 @@ def bind(query: Query, params: dict[str, Any]) -> dict[str, Any]:
     if missing:
         raise KeyError(f"query {query.name} needs parameter(s) {', '.join(missing)}")
     return {p: params[p] for p in query.params}
-
-
-def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pd.DataFrame:
-    """Run the named query with its declared parameters bound by name; fully fetched."""
-    query = get(name)
-    return con.execute(query.sql, bind(query, params)).df()
-

@@ -1,36 +1,31 @@
 """The Spark engine (SPEC §9): the same queries of queries/ on Apache Spark, over a source read in place.
 
-`SparkEngine` implements only what differs from the DuckDB engine (engine.py):
+`SparkEngine` implements only what differs from the DuckDB engine (engines/duckdb.py):
 - **where the data is**: a source folder (SPEC §3), read where it lies — no database. The source's files
-  are listed and hashed without Spark (source.input_files, source.fingerprint: the fingerprint the DuckDB
+  are listed and hashed without Spark (ingest.source.input_files, ingest.source.fingerprint: the fingerprint the DuckDB
   loader records), so the month results' key is known at once and stored results are read without
   starting Spark. Spark starts at the first query.
-- **the tables**: each entry staged, checked and typed by spark_source (the loader's checks and messages),
+- **the tables**: each entry staged, checked and typed by spark/source.py (the loader's checks and messages),
   held as a temp view with the contract's types (TIMESTAMP as TIMESTAMP_NTZ: naive UTC), cached; an
   absent optional table is an empty view, as the loader's empty table.
 - **the bookkeeping** the analysis reads (`_load_tables`, `_load_inputs`, `_load_extra_columns`,
-  `_load_info`, `_load_ignored`: load.BOOKKEEPING's columns), computed as the loader computes it:
+  `_load_info`, `_load_ignored`: ingest.layout.BOOKKEEPING's columns), computed as the loader computes it:
   rows, earliest and latest per table (coverage.span_sql), the data end (coverage.data_end_of, or
   source.yml), input files with size, SHA-256 and rows, extra columns, ignored entries.
 - **the roll-ups**: queries/rollups/*.sql run once over every month of the access log, at the first
   query that reads one.
-- **the dialect**: each query translated by portable.to_spark (cached), run with `spark.sql(text, args)`,
+- **the dialect**: each query translated by sql.portable.to_spark (cached), run with `spark.sql(text, args)`,
   fetched through Arrow, and given the exact column types DuckDB gives the same query (its DESCRIBE on
   an empty database of the same tables), converted by DuckDB: frames, stored results and CSV bytes are
   the same as the DuckDB engine's.
 
-Sessions: local mode (`local[N]`, N = resources' threads) by default, or Spark Connect
-(`remote="sc://HOST:PORT"`, or SPARK_REMOTE). Spark runs in UTC: spark.sql.session.timeZone=UTC, and TZ=UTC
-for the JVM and this process. One JVM per process; each engine works in its own session (its own temp views).
+
+Sessions (local mode or Spark Connect, always UTC) come from session.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import sys
-import threading
-import time
 import warnings
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -39,161 +34,22 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from . import __version__, coverage, portable, queries, resources, rollups
-from .checks import q, typed_select
-from .contract import TABLES
-from .engine import POLICY_TABLES, Engine
-from .errors import GdprAnalyticsError, UsageError
-from .source import fingerprint, input_files, meta_file, relative, scan
+from ...core.errors import EngineError, GdprAnalyticsError, first_line
+from ...core.instants import format_instant
+from ...ingest import coverage, rollups
+from ...ingest.checks import q, typed_select
+from ...ingest.contract import TABLES
+from ...ingest.layout import BOOKKEEPING, info_rows
+from ...ingest.source import fingerprint, input_files, meta_file, relative, scan
+from ...sql import portable, queries
+from ..base import POLICY_TABLES, Engine
+from .session import ENV_REMOTE, LOCK, session
 
 # pyspark warns, at import and at some calls, that it does not fully support pandas >= 3: nothing here goes
 # through pyspark's pandas conversion (answers come back as Arrow, converted by DuckDB)
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
-ENV_REMOTE = "SPARK_REMOTE"
 LOAD_MODE = "read in place by Spark"
-_LOCK = threading.RLock()
-_SESSION = None  # the process's local Spark session (the JVM), started once
-
-
-class SparkUnavailable(UsageError):
-    """pyspark or Java is missing (install the extra: pip install 'gdpr-analytics[spark]')."""
-
-
-def unavailable() -> str | None:
-    """Why the Spark engine cannot run here (None when it can): pyspark not installed, or no Java."""
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "pyspark is not installed: pip install 'gdpr-analytics[spark]'"
-    if os.environ.get(ENV_REMOTE):
-        return None
-    import shutil
-
-    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        return "Java is not installed (Spark's local mode needs Java 17 or later, e.g. openjdk-17-jre-headless)"
-    return None
-
-
-def _utc() -> None:
-    os.environ["TZ"] = "UTC"
-    if hasattr(time, "tzset"):
-        time.tzset()
-
-
-def _import_pyspark():
-    with warnings.catch_warnings():  # pyspark warns that pandas >= 3 is not fully supported: we use Arrow
-        warnings.simplefilter("ignore", FutureWarning)
-        from pyspark.sql import SparkSession
-    return SparkSession
-
-
-def _configure(spark) -> None:
-    """What every session needs, local or remote: UTC, and hive partition values kept as text (as the
-    DuckDB loader reads them; a Connect server keeps Spark's default, which would read `007` as 7)."""
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-
-
-def local_session():
-    """The process's local Spark session (started once: about 6 s), in UTC, within `resources`."""
-    global _SESSION
-    with _LOCK:
-        if _SESSION is not None:
-            return _SESSION
-        why = unavailable()
-        if why:
-            raise SparkUnavailable(f"--engine spark: {why}")
-        _utc()
-        # Spark's Python workers run this interpreter (the venv's), not whatever python3 is on PATH
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-        SparkSession = _import_pyspark()
-        res = resources.current()
-        memory = res.memory_limit.lower().replace("ib", "").replace("b", "")
-        log4j = Path(__file__).with_name("spark-log4j2.properties")  # Spark's own logging off: errors come as exceptions
-        java = f"-Duser.timezone=UTC -Dlog4j2.configurationFile=file:{log4j}"
-        builder = (SparkSession.builder.master(f"local[{res.threads}]").appName("gdpr-analytics")
-                   .config("spark.sql.session.timeZone", "UTC")
-                   .config("spark.driver.memory", memory)
-                   .config("spark.driver.extraJavaOptions", java)
-                   .config("spark.executor.extraJavaOptions", java)
-                   .config("spark.local.dir", str(res.temp_directory))
-                   .config("spark.ui.enabled", "false")
-                   .config("spark.ui.showConsoleProgress", "false")
-                   .config("spark.sql.shuffle.partitions", str(max(2, 2 * res.threads)))
-                   .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false"))
-        res.temp_directory.mkdir(parents=True, exist_ok=True)
-        # the JVM writes a few lines to its stderr whatever the log configuration ("Using incubator
-        # modules", "Setting default log level"): it gets a log file of its own instead of ours
-        log = res.temp_directory / f"gdpr-analytics-spark-{os.getpid()}.log"
-        saved = os.dup(2)
-        try:
-            with open(log, "ab") as fh:
-                os.dup2(fh.fileno(), 2)
-                try:
-                    _SESSION = builder.getOrCreate()
-                finally:
-                    os.dup2(saved, 2)
-        finally:
-            os.close(saved)
-        _SESSION.sparkContext.setLogLevel("OFF")
-        return _SESSION
-
-
-def session(remote: str | None = None, base=None):
-    """A new session of its own (temp views apart): on Spark Connect when `remote` (or SPARK_REMOTE)
-    names a server, else on `base` or the process's local session."""
-    remote = remote or os.environ.get(ENV_REMOTE) or None
-    if remote:
-        return _connect(remote)
-    spark = (base or local_session()).newSession()
-    _configure(spark)
-    return spark
-
-
-def _connect(remote: str):
-    """A Spark Connect session, configured; a server that does not answer fails at once, in one line.
-    The client connects lazily and retries for about ten minutes by default: the first request (the
-    configuration) runs under a short retry policy, and a failed client is closed, so that pyspark's
-    exit handler does not retry its own clean-up for as long."""
-    why = unavailable()
-    if why:
-        raise SparkUnavailable(f"--engine spark: {why}")
-    _utc()
-    SparkSession = _import_pyspark()
-    from pyspark.sql.connect.client.retries import DefaultPolicy
-
-    try:
-        spark = SparkSession.builder.remote(remote).create()
-    except Exception as exc:  # noqa: BLE001 - pyspark's own classes
-        raise GdprAnalyticsError(f"cannot reach Spark Connect at {remote}: {_grpc_reason(exc)}") from None
-    client = spark.client
-    policies = client.get_retry_policies()
-    client.set_retry_policies([DefaultPolicy(max_retries=3, initial_backoff=200, max_backoff=2000)])
-    try:
-        with warnings.catch_warnings():  # RETRIES_EXCEEDED: said in our line below
-            warnings.simplefilter("ignore")
-            _configure(spark)
-    except Exception as exc:  # noqa: BLE001
-        try:
-            client.close()
-        except Exception:  # noqa: BLE001
-            pass
-        raise GdprAnalyticsError(f"cannot reach Spark Connect at {remote}: {_grpc_reason(exc)}") from None
-    client.set_retry_policies(policies)
-    return spark
-
-
-def _grpc_reason(exc: Exception) -> str:
-    """A gRPC failure in a few words: its status and details (pyspark's text starts with a repr)."""
-    code = getattr(exc, "getGrpcStatusCode", None)
-    status = code() if callable(code) else None
-    text = str(exc)
-    m = re.search(r'details = "([^"]*)"', text)
-    detail = m.group(1) if m else _first_line(exc)
-    name = getattr(status, "name", None)
-    return f"{name}: {detail}" if name else detail
 
 
 @lru_cache(maxsize=1)
@@ -202,8 +58,6 @@ def _mirror():
     policy tables, the bookkeeping and the roll-ups): DESCRIBE of a query there gives the column types
     the DuckDB engine's answer has."""
     import duckdb
-
-    from .load import BOOKKEEPING
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -219,7 +73,7 @@ def _mirror():
 
 def duckdb_types(sql: str, params: dict[str, Any]) -> list[tuple[str, str]]:
     """(column, DuckDB type) of the answer the DuckDB engine gives to sql."""
-    with _LOCK:
+    with LOCK:
         return [(r[0], r[1]) for r in _mirror().execute(f"DESCRIBE {sql}", params).fetchall()]
 
 
@@ -246,11 +100,11 @@ class SparkEngine(Engine):
 
     name = "spark"
 
-    def __init__(self, source: str | Path, policy=None, month=None, *, remote: str | None = None, spark=None,
+    def __init__(self, source: str | Path, history=None, month=None, *, remote: str | None = None, spark=None,
                  results: str | Path | None = None):
-        self.location = self.source = Path(source).expanduser().absolute()
+        super().__init__(Path(source).expanduser().absolute(), Path(results).absolute() if results else None)
+        self.source = self.location
         self.remote = remote or os.environ.get(ENV_REMOTE) or None
-        self.results_path = Path(results).absolute() if results else None
         self.src = scan(self.source)
         self.files = input_files(self.src.entries, self.source)
         self.meta = meta_file(self.src)
@@ -262,18 +116,12 @@ class SparkEngine(Engine):
         self._cached: list = []
         self._views: list[str] = []
         self._rollups = False
-        self._info: dict[str, str] = {}
-        if policy is not None:
-            self.register_policy(policy, month)
+        if history is not None:
+            self.register_policy(history, month)
 
     # -- what differs from the DuckDB engine ------------------------------------------------------------
     def fingerprint(self) -> str:
         return self._fingerprint
-
-    def store(self):
-        from .results import Store
-
-        return Store(self.results_path) if self.results_path else Store.beside(self.source)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         params = dict(params or {})
@@ -282,8 +130,13 @@ class SparkEngine(Engine):
             self._ensure_rollups()
         stamps = frozenset(k for k, v in params.items() if isinstance(v, datetime))
         text = portable.to_spark(sql, stamps)
-        answer = spark.sql(text, args=params) if params else spark.sql(text)
-        return as_duckdb_frame(answer.toArrow(), duckdb_types(sql, params))
+        try:
+            answer = (spark.sql(text, args=params) if params else spark.sql(text)).toArrow()
+        except GdprAnalyticsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyspark's own exception classes
+            raise EngineError(f"Spark: {first_line(exc)}") from exc
+        return as_duckdb_frame(answer, duckdb_types(sql, params))
 
     def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
         self._policy[name] = (columns, rows)
@@ -320,7 +173,7 @@ class SparkEngine(Engine):
     # -- reading the source ---------------------------------------------------------------------------
     def _ready(self):
         """The session with every table, the bookkeeping and the policy tables (started at first use)."""
-        with _LOCK:
+        with LOCK:
             if self._spark is None:
                 self._spark = session(self.remote, self._base)
                 try:
@@ -341,12 +194,12 @@ class SparkEngine(Engine):
         self._views.append(name)
 
     def _empty(self, ddl: str):
-        from .spark_source import spark_ddl
+        from .source import spark_ddl
 
         return self._spark.createDataFrame([], spark_ddl(ddl))
 
     def _policy_view(self, name: str) -> None:
-        from .spark_source import spark_ddl
+        from .source import spark_ddl
 
         columns, rows = self._policy[name]
         ddl = spark_ddl(", ".join(f"{c} {t}" for c, t in columns))
@@ -355,8 +208,7 @@ class SparkEngine(Engine):
     def _read(self) -> None:
         """Stage, check and type every table (in the loader's order: a reference's parent first), then
         write the bookkeeping views."""
-        from .load import BOOKKEEPING
-        from .spark_source import SparkChecker
+        from .source import SparkChecker
 
         checker = SparkChecker(self._spark, self.source)
         entries = self.src.entries
@@ -390,18 +242,12 @@ class SparkEngine(Engine):
         end, end_from = coverage.data_end_of([spans[t][1] for t in TABLES], exported)
         import pyspark
 
-        info = [
-            ("loaded_at", (self._started_at or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")),
-            ("source", str(self.source.resolve())),
-            ("tool_version", __version__),
-            ("spark_version", pyspark.__version__),
-            ("load_mode", LOAD_MODE + (f" (Spark Connect {self.remote})" if self.remote else " (local mode)")),
-            ("data_sha256", self._fingerprint),
-            *([("data_end", coverage.format_instant(end))] if end is not None else []),
-            ("data_end_from", end_from),
-            ("source_yml_sha256", self.meta.sha256 if self.meta else ""),
-        ]
-        self._info = dict(info)
+        info = info_rows(
+            loaded_at=format_instant(self._started_at or datetime.now(timezone.utc)), source=str(self.source.resolve()),
+            engine=("spark_version", pyspark.__version__),
+            load_mode=LOAD_MODE + (f" (Spark Connect {self.remote})" if self.remote else " (local mode)"),
+            data_sha256=self._fingerprint, data_end=format_instant(end) if end is not None else "",
+            data_end_from=end_from, source_yml_sha256=self.meta.sha256 if self.meta else "")
         books = {
             "_load_tables": [(t, t in entries, counts[t], *spans[t]) for t in TABLES],
             "_load_inputs": sorted(inputs, key=lambda r: (r[0], r[1])),
@@ -409,7 +255,7 @@ class SparkEngine(Engine):
             "_load_info": info,
             "_load_ignored": [(i.file, i.size) for i in self.src.ignored],
         }
-        from .spark_source import spark_ddl
+        from .source import spark_ddl
 
         for name, rows in books.items():
             self._view(name, self._spark.createDataFrame(rows, spark_ddl(BOOKKEEPING[name])))
@@ -417,7 +263,7 @@ class SparkEngine(Engine):
     def _ensure_rollups(self) -> None:
         """The roll-ups of every month of the access log and of the orders, computed once by queries/rollups/
         (one pass each)."""
-        with _LOCK:
+        with LOCK:
             if self._rollups:
                 return
             first, last = self._spark.sql("SELECT min(occurred_at), max(occurred_at) FROM access_log").collect()[0]
@@ -433,8 +279,3 @@ class SparkEngine(Engine):
             for table, name in rollups.SNAPSHOT_TABLES.items():
                 self._view(table, self._spark.sql(portable.to_spark(queries.get(name).sql)), cache=True)
             self._rollups = True
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

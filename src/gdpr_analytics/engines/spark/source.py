@@ -1,9 +1,9 @@
 """A source folder read in place by Spark, with the data contract's checks (SPEC §3, §9).
 
-The same steps as the DuckDB loader, on Spark: each table's entry (source.py) is staged as read — a CSV
+The same steps as the DuckDB loader, on Spark: each table's entry (ingest/source.py) is staged as read — a CSV
 file as text with the contract's column names (checks.column_names: case and surrounding blanks
 ignored), Parquet files with `_file` and `file_row_number`, hive partition folders as columns — then
-`checks.Checker`'s checks run on it (the same SQL, translated by portable.py, and the same messages:
+`ingest.checks.Checker`'s checks run on it (the same SQL, translated by sql/portable.py, and the same messages:
 file, table, column, how many rows, the first offending rows with their CSV line or Parquet file and
 row), and the typed table is the same SELECT (checks.typed_select).
 
@@ -17,10 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from . import diagnose, portable
-from .checks import Checker, column_names, parquet_columns, q, relative_label
-from .errors import DataError
-from .source import Entry
+from ...core.errors import DataError
+from ...core.errors import first_line as _first_line
+from ...ingest import diagnose
+from ...ingest.checks import Checker, column_names, parquet_columns, q, relative_label
+from ...ingest.source import Entry
+from ...sql import portable
 
 #: The column holding a CSV record's index (0 = the first record after the header), as DuckDB's rowid.
 ROWID = "rowid"
@@ -152,8 +154,3 @@ class SparkChecker(Checker):
         if len(entry.files) == 1:
             return {}
         return {self._local(f): int(n) for f, n in self._all(f"SELECT _file, count(*) FROM {rel} GROUP BY _file")}
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,30 @@
+"""`gdpr-analytics policy check|export`: validate a policy file or folder of versions and list them, or
+write a version as a fideslang manifest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from ..core.files import atomic_write
+from ..policy import fides
+from ..policy.history import load_history
+
+
+def run(args: argparse.Namespace) -> None:
+    history = load_history(args.policy)
+    if args.action == "check":
+        kind = "folder of versions" if history.folder else "one file, in force at every instant"
+        print(f"policy {history.source}: valid ({kind}, {len(history.versions)} version(s))")
+        for v in history.versions:
+            print(f"  {v.path.name}\tversion {v.version}\t{v.in_force_text()}\tSHA-256 {v.sha256}")
+        return
+    policy = history.at(datetime(args.at.year, args.at.month, args.at.day)) if args.at else history.latest
+    text = fides.manifest_yaml(policy)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        with atomic_write(args.out, "w") as fh:
+            fh.write(text)
+        print(f"fides manifest written: {args.out} (policy version {policy.version})", file=sys.stderr)

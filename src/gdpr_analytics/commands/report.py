@@ -1,0 +1,31 @@
+"""`gdpr-analytics report`: the monthly report folder `<out>/<YYYY-MM>/` of one month, a range or the
+latest month the data covers (report/runs.py), on one engine opened once for the whole run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..analysis.context import Coverage, MonthContext
+from ..engines.factory import opened
+from ..policy.history import load_history
+from ..report import runs
+from .options import engine_options, parameters
+
+
+def run(args: argparse.Namespace) -> int:
+    history = load_history(args.policy)
+    wanted = runs.months(args.month)
+    given = parameters(args)
+    with opened(**engine_options(args), snapshot=True) as engine:
+        months = wanted or [Coverage.of(engine).last_month()]
+        # every month is checked against the policy and the data before anything is written
+        contexts = [MonthContext.build(engine, m, history, **given) for m in months]
+        done = runs.run(engine, contexts, out=args.out, force=args.force, wait=args.wait, jobs=args.jobs or None,
+                        say=lambda line: print(f"gdpr-analytics: {line}", file=sys.stderr))
+    alerts = runs.alert(done, args.fail_on)
+    if alerts:
+        what = "high-severity" if args.fail_on == "high" else "new high-severity"
+        print(f"gdpr-analytics: {what} findings in {', '.join(alerts)} (--fail-on {args.fail_on})", file=sys.stderr)
+        return 3
+    return 0

@@ -1,0 +1,1 @@
+"""The synthetic MyStamp data set (`gdpr-analytics sample`): the generator and its Belgian reference lists."""
