@@ -41,10 +41,13 @@ lab: install
 	    --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
 	    --LabApp.extension_manager=readonly $(LAB_ARGS)
 
+# Two workers (pytest-xdist); every test that starts a JVM runs on one of them (tests/conftest.py).
+# One part quickly: .venv/bin/python -m pytest tests/analysis -m "not slow" (README: Tests).
+TEST_ARGS ?= -n 2 --dist loadgroup
 test: install-spark
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TEST_ARGS)
 
-# Regenerates the committed sample byte for byte (tests/test_sample.py checks it).
+# Regenerates the committed sample byte for byte (tests/sample/test_sample.py checks it).
 sample: install
 	$(BIN)/gdpr-analytics sample --out data_samples
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 #: the generator's code: a change to any of these makes a new data set
-GENERATOR_FILES = ("src/gdpr_analytics/sample.py", "src/gdpr_analytics/sample_names.py",
-                   "src/gdpr_analytics/contract.py")
+GENERATOR_FILES = ("src/gdpr_analytics/sample/generate.py", "src/gdpr_analytics/sample/names.py",
+                   "src/gdpr_analytics/ingest/contract.py")
 STAMP = "bench-source.json"  # written beside the data once generation has succeeded
 
 

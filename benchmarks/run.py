@@ -408,7 +408,7 @@ def spark_unavailable() -> str | None:
 def spark_threads() -> int:
     """N of the engine's local[N]: the resources' threads (GDPR_ANALYTICS_THREADS, else one per core)."""
     try:
-        from gdpr_analytics import resources
+        from gdpr_analytics.core import resources
 
         return resources.current().threads
     except Exception:  # noqa: BLE001 - an older package or a bad setting: the engine's own default
@@ -499,7 +499,7 @@ def step_spark(b: Bench) -> None:
 def spark_memory() -> str:
     """What bounds the JVM: spark.driver.memory from the resources' memory limit (spark_engine.local_session)."""
     try:
-        from gdpr_analytics import resources
+        from gdpr_analytics.core import resources
 
         limit = resources.current().memory_limit
     except Exception:  # noqa: BLE001

@@ -4,7 +4,7 @@
     python benchmarks/three_rules.py --side pandas  --db FILE --month YYYY-MM --out FILE
 
 Each side is one whole process reading the same database. `package` opens it with
-`gdpr_analytics.db.connect(db, policy)` and runs the three rule queries with `engine.run`. `pandas`
+`gdpr_analytics.engines.duckdb.DuckDBEngine(db, history=…)` and runs the three rule queries with `engine.run`. `pandas`
 reads the columns the three rules need into DataFrames (DuckDB `.df()`; the access log already cut to
 the month by DuckDB, as 50M events would not fit in memory as DataFrames) and computes the rules with
 pandas (SPEC §5; the EEA and each processor's declared countries from the policy YAML; calendar years
@@ -26,8 +26,8 @@ import duckdb
 import pandas as pd
 import yaml
 
-from gdpr_analytics.db import connect
-from gdpr_analytics.policy import load_policy
+from gdpr_analytics.engines.duckdb import DuckDBEngine
+from gdpr_analytics.policy.history import load_history
 
 REPO = Path(__file__).resolve().parents[1]
 #: rule -> its query file under queries/ (a glob, so a renamed title does not break the benchmark)
@@ -53,7 +53,7 @@ def package_side(db: str, month: str, policy_path: Path) -> pd.DataFrame:
     start, as_of = month_bounds(month)
     params = {"period_start": start, "as_of": as_of, "retention_years": RETENTION_YEARS,
               "bulk_export_threshold": 1000}
-    with connect(db, load_policy(policy_path)) as engine:
+    with DuckDBEngine(db, history=load_history(policy_path)) as engine:
         frames = [engine.run(query_name(rule_id), **params).assign(rule_id=rule_id) for rule_id in RULE_QUERIES]
     return pd.concat([f[COLUMNS] for f in frames], ignore_index=True)
 

@@ -39,6 +39,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# Every JVM a test starts (the local Spark session, spark-submit, a Connect server, a standalone cluster)
+# compiles with the quick JIT only and collects garbage on one thread: the tests' queries are small, and
+# this halves the CPU the Spark tests take on 2 cores. The product keeps the JVM's defaults.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+
 if str(Path(__file__).resolve().parent) not in sys.path:  # `import hostile` from any test file
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -55,14 +60,14 @@ def in_ci() -> bool:
 def spark():
     """The test session's one local Spark session (the Spark engine's; each engine opens its own session
     on it). Skipped where Java or pyspark is missing, unless in CI, where that fails the test."""
-    from gdpr_analytics import spark_engine
+    from gdpr_analytics.engines.spark import session
 
-    why = spark_engine.unavailable()
+    why = session.unavailable()
     if why:
         if in_ci():
             pytest.fail(f"the Spark engine cannot run in CI: {why}")
         pytest.skip(f"the Spark engine cannot run here: {why}")
-    return spark_engine.local_session()
+    return session.local_session()
 
 
 @pytest.fixture(params=["duckdb", "spark"])
@@ -78,6 +83,24 @@ def rule_engine(request):
     finally:
         sources.ENGINE = "duckdb"
         sources.close_spark()
+
+
+def _uses_spark(item) -> bool:
+    """A test that starts a JVM: it asks for the Spark session, runs a rule on the Spark engine, or is one
+    of the Spark engine's own files (parity, Spark Connect)."""
+    name = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
+    return "spark" in getattr(item, "fixturenames", ()) or item.nodeid.endswith("[spark]") \
+        or name.startswith("test_spark")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that starts a JVM runs on one xdist worker (`--dist loadgroup`, as `make test` runs):
+    one warm JVM instead of one per worker fighting for the two cores; they are scheduled first, since
+    together they are the longest group."""
+    for item in items:
+        if _uses_spark(item):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+    items.sort(key=lambda item: not _uses_spark(item))
 
 
 # -- reports ------------------------------------------------------------------------------------
@@ -107,29 +130,23 @@ class Report:
                       if p.is_file() and "notebooks" not in p.relative_to(self.folder).parts)
 
 
-def _require_report_module() -> None:
-    if not (REPO / "src" / "gdpr_analytics" / "report.py").exists():
-        pytest.skip("gdpr_analytics.report is not written yet (src/gdpr_analytics/report.py missing)")
-
-
 def _month_of(db: Path) -> str:
-    """GDPR_TEST_MONTH, else the last month the data covers (coverage.last_month of the data end)."""
+    """GDPR_TEST_MONTH, else the last month the data covers."""
     if os.environ.get("GDPR_TEST_MONTH"):
         return os.environ["GDPR_TEST_MONTH"]
-    from gdpr_analytics import coverage
-    from gdpr_analytics.db import connect
+    from gdpr_analytics.analysis.context import Coverage
+    from sources import connect
 
     with connect(db) as engine:
-        return coverage.last_month(coverage.data_end(engine)).label
+        return Coverage.of(engine).last_month().label
 
 
 def _run_report(label: str, source: Path, db: Path, month: str, out: Path) -> Report:
-    from gdpr_analytics.month import Month
-    from gdpr_analytics.parameters import Parameters
-    from gdpr_analytics.report import run_report
+    from gdpr_analytics.report.build import run_report
+    from sources import connect, context
 
-    folder = Path(run_report(db=db, source=None, month=Month.parse(month), out=out, params=Parameters(),
-                             policy_path=None))
+    with connect(db) as engine:
+        folder = Path(run_report(engine, context(engine, month), out=out))
     if folder.name != month and (folder / month).is_dir():  # accept <out> as well as <out>/<month>
         folder = folder / month
     assert (folder / "index.html").is_file(), f"{label} report has no index.html in {folder}"
@@ -148,7 +165,7 @@ def sample_source() -> Path:
 
 @pytest.fixture(scope="session")
 def sample_db(sample_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from gdpr_analytics.load import load_to_file
+    from gdpr_analytics.ingest.load import load_to_file
 
     db = tmp_path_factory.mktemp("sample-db") / "sample.duckdb"
     load_to_file(sample_source, db, show=False)
@@ -157,7 +174,6 @@ def sample_db(sample_source: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def sample_report(sample_source: Path, sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    _require_report_module()
     out = tmp_path_factory.mktemp("sample-report")
     return _run_report("sample", sample_source, sample_db, _month_of(sample_db), out)
 
@@ -171,7 +187,7 @@ def hostile_set(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def hostile_db(hostile_set, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from gdpr_analytics.load import load_to_file
+    from gdpr_analytics.ingest.load import load_to_file
 
     db = tmp_path_factory.mktemp("hostile-db") / "hostile.duckdb"
     load_to_file(hostile_set.source, db, show=False)
@@ -180,7 +196,6 @@ def hostile_db(hostile_set, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def hostile_report(hostile_set, hostile_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    _require_report_module()
     out = tmp_path_factory.mktemp("hostile-report")
     return _run_report("hostile", hostile_set.source, hostile_db, hostile_set.month, out)
 
@@ -399,7 +414,7 @@ def every_summary_follows_the_schema(tmp_path_factory: pytest.TempPathFactory):
     """After the whole session: every summary.json any test produced validates against
     docs/summary.schema.json (each is also validated as it is written)."""
     yield
-    from gdpr_analytics import summary
+    from gdpr_analytics.report import summary
 
     base = tmp_path_factory.getbasetemp()
     found = sorted(base.rglob("summary.json"))

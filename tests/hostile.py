@@ -86,7 +86,7 @@ def _text(value: object) -> str:
 
 
 def _columns(table: str) -> list[str]:
-    from gdpr_analytics.contract import TABLES
+    from gdpr_analytics.ingest.contract import TABLES
 
     return TABLES[table].column_names
 

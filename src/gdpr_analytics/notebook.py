@@ -492,7 +492,7 @@ def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = 
     m = Month.parse(month)
     history = load_history(policy_path)
     engine = reopen(Path(db_path).expanduser().resolve(), history, m, results=results_path)
-    ctx = MonthContext.build(engine, m, history, retention_years=retention_years,
+    ctx = MonthContext.build(engine, m, history, read_data=False, retention_years=retention_years,
                              bulk_export_threshold=bulk_export_threshold, **parameters)
     res = month_results(engine, ctx)
     return Page(ctx=ctx, results=res, engine=engine)

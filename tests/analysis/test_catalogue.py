@@ -1,8 +1,7 @@
 """The rule catalogue, read from the query headers."""
 
 import pytest
-
-from gdpr_analytics import rules
+from gdpr_analytics.analysis import rules
 
 
 def test_the_fifteen_rules_of_the_catalogue_by_severity():

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from gdpr_analytics.analysis.context import Coverage
 
-from gdpr_analytics import coverage
 from sources import write_source
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
-WRAPPER = ("import sys\nfrom pathlib import Path\nfrom gdpr_analytics import cli, report\n"
+WRAPPER = ("import sys\nfrom pathlib import Path\nfrom gdpr_analytics import cli\nfrom gdpr_analytics.report import notebooks as report\n"
            "nbs = sys.argv.pop(1)\nreport.default_notebooks = lambda: [Path(p) for p in nbs.split(',')]\n"
            "sys.exit(cli.main(sys.argv[1:]))")
 
@@ -40,7 +40,7 @@ def report(notebooks: list[Path], *args: str) -> subprocess.CompletedProcess:
 def test_the_last_month_a_data_end_covers(end, last):
     from datetime import datetime
 
-    assert coverage.last_month(datetime.fromisoformat(end)).label == last
+    assert Coverage(datetime.fromisoformat(end), "latest row", {}).last_month().label == last
 
 
 def test_a_month_after_the_data_end_is_refused_naming_the_months_covered(sample_db, tmp_path):

@@ -1,14 +1,11 @@
-"""cross_border.csv (stats.cross_border): the month's events grouped, counted by hand."""
+"""cross_border.csv (analysis.statistics.cross_border): the month's events grouped, counted by hand."""
 
-from gdpr_analytics.db import connect
-from gdpr_analytics.load import load_to_file
-from gdpr_analytics.month import Month
-from gdpr_analytics.output import csv_text
-from gdpr_analytics.parameters import Parameters
-from gdpr_analytics.policy import load_policy
-from gdpr_analytics.results import Store, month_results
-from gdpr_analytics.stats import cross_border
-from sources import write_source
+from gdpr_analytics.analysis.results import month_results
+from gdpr_analytics.analysis.statistics import cross_border
+from gdpr_analytics.core.csvfile import csv_text
+from gdpr_analytics.ingest.load import load_to_file
+
+from sources import connect, context, write_source
 
 
 def test_cross_border_groups_counts_and_flags_third_countries(tmp_path):
@@ -27,10 +24,9 @@ def test_cross_border_groups_counts_and_flags_third_countries(tmp_path):
          "resource": "orders", "action": "read", "record_count": "9"},  # previous month
     ])
     load_to_file(src, tmp_path / "db.duckdb", show=False)
-    policy, month = load_policy(), Month.parse("2026-10")
-    with connect(tmp_path / "db.duckdb", policy) as engine:
-        res = month_results(engine, month, Parameters(), policy, Store.beside(tmp_path / "db.duckdb"))
-    df = cross_border(res, month)
+    with connect(tmp_path / "db.duckdb") as engine:
+        res = month_results(engine, context(engine, "2026-10"))
+    df = cross_border(res)
     assert csv_text(df) == (
         "processor,source_country,resource,action,third_country,events,actors,customers,records\n"
         "aws,IE,infrastructure,admin,false,1,1,0,0\n"

@@ -7,16 +7,24 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from gdpr_analytics.analysis import results, statistics
+from gdpr_analytics.analysis.context import MonthContext
+from gdpr_analytics.analysis.store import Store
+from gdpr_analytics.commands.load import latest_month_results
+from gdpr_analytics.core.month import Month
+from gdpr_analytics.engines.base import results_beside
+from gdpr_analytics.policy.history import PolicyHistory
+from gdpr_analytics.core.parameters import Parameters
+from gdpr_analytics.ingest.load import load_to_file
+from gdpr_analytics.policy.model import load_policy
 
-from gdpr_analytics import results
-from gdpr_analytics.db import connect
-from gdpr_analytics.load import load_to_file
-from gdpr_analytics.month import Month
-from gdpr_analytics.parameters import Parameters
-from gdpr_analytics.policy import load_policy
-from sources import write_source
+from sources import connect, write_source
 
 MONTH = Month.parse("2026-10")
+
+
+def _store_of(db: Path) -> Store:
+    return Store(results_beside(db))
 
 
 def _source(folder: Path, erased: str | None = None) -> Path:
@@ -38,18 +46,18 @@ def loaded(tmp_path):
     return db
 
 
-def _results(db: Path, params: Parameters | None = None, policy=None, store: results.Store | None = None):
-    policy = policy or load_policy()
-    with connect(db, policy) as engine:
-        return results.month_results(engine, MONTH, params or Parameters(), policy,
-                                     store or results.Store.beside(db))
+def _results(db: Path, params: Parameters | None = None, policy=None, store: Store | None = None):
+    history = PolicyHistory.single(policy or load_policy())
+    with connect(db, history) as engine:
+        ctx = MonthContext.build(engine, MONTH, history, **(params or Parameters()).as_dict())
+        return results.month_results(engine, ctx, store or Store(results_beside(db)))
 
 
 def test_computed_once_then_read_from_the_store(loaded, monkeypatch):
     first = _results(loaded)
     assert list(zip(first.findings.findings.rule_id, first.findings.findings.subject_id)) == [
         ("RET-001", "C1"), ("XB-002", "E1")]
-    folder = results.Store.beside(loaded).folder(first.meta["parts"])
+    folder = _store_of(loaded).folder(first.meta["parts"])
     assert folder.parent.parent.parent == Path(str(loaded) + ".results")
     assert (folder / "meta.json").is_file() and (folder / "findings.parquet").is_file()
 
@@ -66,7 +74,7 @@ def test_computed_once_then_read_from_the_store(loaded, monkeypatch):
 
 def test_every_statistic_is_stored_or_named_not_computed(loaded):
     res = _results(loaded)
-    names = {q.name for q in results.statistic_queries()}
+    names = {q.name for q in statistics.statistic_queries()}
     # uploads, marketing_sends and dsr_requests are absent: the queries that need them are not computed
     assert set(res.meta["not_computed"]) == {
         "marketing/stat_objections_trend", "marketing/stat_sends_by_channel", "rights/stat_dsr_by_right",
@@ -108,7 +116,7 @@ def test_anything_else_gives_another_key(loaded, tmp_path, change):
 def test_an_unwritable_store_computes_in_memory_with_the_same_types(loaded, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the store would be")
-    in_memory = _results(loaded, store=results.Store(blocker / "results"))
+    in_memory = _results(loaded, store=Store(blocker / "results"))
     stored = _results(loaded)
     assert not (blocker / "results").exists()
     for name, df in stored.frames.items():
@@ -116,11 +124,14 @@ def test_an_unwritable_store_computes_in_memory_with_the_same_types(loaded, tmp_
 
 
 def test_load_keeps_the_results_of_the_current_and_previous_data_only(loaded, tmp_path):
-    store = results.Store.beside(loaded)
+    from gdpr_analytics.cli import main
+
+    store = _store_of(loaded)
     _results(loaded)
     states = []
     for erased in ("2026-10-20T00:00:00", "2026-10-21T00:00:00"):
-        load_to_file(_source(tmp_path / "src", erased=erased), loaded, show=False)
+        _source(tmp_path / "src", erased=erased)
+        assert main(["load", "--source", str(tmp_path / "src"), "--db", str(loaded), "--no-month-results"]) == 0
         states.append(_results(loaded).meta["parts"]["data"][:16])
     assert sorted(p.name for p in store.root.iterdir()) == sorted(states)
 
@@ -145,10 +156,10 @@ def test_the_load_command_computes_the_latest_month_so_findings_only_reads(tmp_p
     src, db, plain = _source(tmp_path / "src"), tmp_path / "db.duckdb", tmp_path / "plain.duckdb"
     assert main(["load", "--source", str(src), "--db", str(db)]) == 0
     assert "month results of 2026-10 ready for findings, report and notebooks" in capsys.readouterr().err
-    months = [p.name for p in results.Store.beside(db).root.glob("*/*")]
+    months = [p.name for p in _store_of(db).root.glob("*/*")]
     assert months == ["2026-10"]
     assert main(["load", "--source", str(src), "--db", str(plain), "--no-month-results"]) == 0
-    assert not results.Store.beside(plain).root.exists()
+    assert not _store_of(plain).root.exists()
     capsys.readouterr()
     assert main(["findings", "--db", str(plain), "--month", "2026-10"]) == 0
     expected = capsys.readouterr().out
@@ -161,23 +172,23 @@ def test_the_load_command_computes_the_latest_month_so_findings_only_reads(tmp_p
 def test_a_data_end_inside_a_month_prepares_the_month_before(tmp_path):
     """Data ending 2026-10-31T23:59:59Z (no source.yml: the data end is the next day's first instant,
     2026-11-01) covers 2026-10; data ending on 2026-10-30 covers only 2026-09."""
-    from gdpr_analytics.policy_history import load_history
+    from gdpr_analytics.policy.history import load_history
 
     for last, month in (("2026-10-31T23:59:59", "2026-10"), ("2026-10-30T12:00:00", "2026-09")):
         src = write_source(tmp_path / month, customers=[{"customer_id": "C1"}],
                            orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-09-15T09:00:00"}],
                            access_log=[{"event_id": "E1", "occurred_at": last}])
         db = tmp_path / f"{month}.duckdb"
-        done = load_to_file(src, db, show=False, history=load_history()).prepared
-        assert done.month == month
-        assert [p.name for p in results.Store.beside(db).root.glob("*/*")] == [month]
+        done = load_to_file(src, db, show=False, before_replace=latest_month_results(db, load_history()))
+        assert done.after[0].startswith(f"month results of {month} ready for findings, report and notebooks (")
+        assert [p.name for p in _store_of(db).root.glob("*/*")] == [month]
 
 
 def test_a_failure_while_preparing_the_month_leaves_the_database_as_it_was(loaded, tmp_path, monkeypatch):
     import hashlib
 
-    from gdpr_analytics import latest_month
-    from gdpr_analytics.policy_history import load_history
+    from gdpr_analytics.commands import load as latest_month
+    from gdpr_analytics.policy.history import load_history
 
     before = hashlib.sha256(loaded.read_bytes()).hexdigest()
 
@@ -187,7 +198,7 @@ def test_a_failure_while_preparing_the_month_leaves_the_database_as_it_was(loade
     monkeypatch.setattr(latest_month, "month_results", boom)
     with pytest.raises(RuntimeError, match="interrupted"):
         load_to_file(_source(tmp_path / "src2", erased="2026-10-20T00:00:00"), loaded, show=False,
-                     history=load_history())
+                     before_replace=latest_month_results(loaded, load_history()))
     assert hashlib.sha256(loaded.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in loaded.parent.iterdir() if p.name.startswith(".")) == []
 
@@ -195,8 +206,8 @@ def test_a_failure_while_preparing_the_month_leaves_the_database_as_it_was(loade
 def test_a_policy_that_does_not_reach_the_latest_month_loads_and_says_why(tmp_path):
     """One version, in force from 2026-10-15: 2026-10's first day has no version, so the load is whole
     but no month results are computed, and it says why."""
-    from gdpr_analytics.assets import default_policy_path
-    from gdpr_analytics.policy_history import load_history
+    from gdpr_analytics.core.assets import default_policy_path
+    from gdpr_analytics.policy.history import load_history
 
     folder = tmp_path / "policy"
     folder.mkdir()
@@ -204,8 +215,9 @@ def test_a_policy_that_does_not_reach_the_latest_month_loads_and_says_why(tmp_pa
     (folder / "v1.yml").write_text(text.replace("policy:\n", "policy:\n  effective_from: \"2026-10-15\"\n", 1),
                                    encoding="utf-8")
     db = tmp_path / "db.duckdb"
-    result = load_to_file(_source(tmp_path / "src"), db, show=False, history=load_history(folder))
-    assert result.prepared.month == ""
-    assert result.prepared.why_not.startswith("2026-10: policy ") and "2026-10-15" in result.prepared.why_not
+    result = load_to_file(_source(tmp_path / "src"), db, show=False,
+                          before_replace=latest_month_results(db, load_history(folder)))
+    assert len(result.after) == 1 and result.after[0].startswith("month results not computed: 2026-10: policy ")
+    assert "2026-10-15" in result.after[0]
     assert "month results not computed: 2026-10: policy" in result.summary()
-    assert result.counts["customers"] == 2 and not results.Store.beside(db).root.exists()
+    assert result.counts["customers"] == 2 and not _store_of(db).root.exists()

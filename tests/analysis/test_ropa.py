@@ -1,5 +1,5 @@
 """The Art. 30 record (ropa.build, ropa.csv, ropa.xlsx) and the declared-vs-observed gaps (observed.py),
-on the hand-made scenario of test_stats_queries.py (month 2026-10)."""
+on the hand-made scenario of tests/scenario.py (month 2026-10)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from gdpr_analytics.analysis import observed, ropa
+from gdpr_analytics.analysis.context import MonthContext
+from gdpr_analytics.core.csvfile import write_csv
+from gdpr_analytics.policy.history import PolicyHistory
+from gdpr_analytics.policy.model import load_policy
+from gdpr_analytics.report.spreadsheets import write_ropa_xlsx
 
-from gdpr_analytics import observed, ropa
-from gdpr_analytics.db import connect
-from gdpr_analytics.policy import load_policy
-
-try:
-    from test_stats_queries import CUSTOMER_EXTRA, MONTH, UPLOAD_EXTRA, load_scenario
-except ImportError:  # tests/ imported as a package
-    from tests.test_stats_queries import CUSTOMER_EXTRA, MONTH, UPLOAD_EXTRA, load_scenario
+from scenario import CUSTOMER_EXTRA, MONTH, UPLOAD_EXTRA, load_scenario
+from sources import connect
 
 CONTROLLER_IDS = ["P1", "P2", "P3", "P4"]
 
@@ -31,9 +31,17 @@ def policy():
     return load_policy()
 
 
+def ctx_of(engine, policy) -> MonthContext:
+    return MonthContext.build(engine, MONTH, PolicyHistory.single(policy))
+
+
+def record_of(engine, policy):
+    return ropa.build(ctx_of(engine, policy), observed.observe(engine, policy, MONTH))
+
+
 @pytest.fixture(scope="module")
 def con(db_file, policy):
-    c = connect(db_file, policy)
+    c = connect(db_file, PolicyHistory.single(policy))
     yield c
     c.close()
 
@@ -45,7 +53,7 @@ def obs(con, policy):
 
 @pytest.fixture(scope="module")
 def record(con, policy, obs):
-    return ropa.build(con, policy, MONTH, obs)
+    return ropa.build(ctx_of(con, policy), obs)
 
 
 def row(record, activity_id):
@@ -198,9 +206,9 @@ def test_observed_items(record):
 
 def test_absent_uploads_are_not_assessed(tmp_path, policy):
     db = load_scenario(tmp_path, without=("uploads",))
-    con = connect(db, policy)
+    con = connect(db, PolicyHistory.single(policy))
     try:
-        pr1 = row(ropa.build(con, policy, MONTH), "PR1")
+        pr1 = row(record_of(con, policy), "PR1")
     finally:
         con.close()
     assert pr1["subjects_held"] == "not assessed: no uploads table in the source"
@@ -210,7 +218,7 @@ def test_absent_uploads_are_not_assessed(tmp_path, policy):
 
 def test_write_csv(tmp_path, record):
     path = tmp_path / "ropa.csv"
-    ropa.write_csv(record, path)
+    write_csv(record, path)
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["activity_id"] for r in rows] == CONTROLLER_IDS + ["PR1"]
@@ -241,7 +249,7 @@ def _cells(path: Path) -> dict[str, list[list]]:
 
 def test_xlsx_follows_the_belgian_register_model(tmp_path, con, policy):
     path = tmp_path / "ropa.xlsx"
-    ropa.write_xlsx(con, policy, MONTH, path)
+    write_ropa_xlsx(ctx_of(con, policy), record_of(con, policy), path)
     sheets = _cells(path)
     assert list(sheets) == ["Identification", "Controller (Art. 30(1))", "Processor (Art. 30(2))", "Completeness"]
     # identification: controller, contact, DPO once, with the notice section
@@ -281,10 +289,10 @@ def test_xlsx_follows_the_belgian_register_model(tmp_path, con, policy):
 
 
 def test_xlsx_cells_are_plain_strings_never_formulas(tmp_path, db_file, hostile_policy):
-    con = connect(db_file, hostile_policy)
+    con = connect(db_file, PolicyHistory.single(hostile_policy))
     try:
         path = tmp_path / "ropa.xlsx"
-        ropa.write_xlsx(con, hostile_policy, MONTH, path)
+        write_ropa_xlsx(ctx_of(con, hostile_policy), record_of(con, hostile_policy), path)
     finally:
         con.close()
     sheets = _cells(path)

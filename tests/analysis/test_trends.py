@@ -4,11 +4,10 @@ what the rules, or a plain count over the events, give for that month."""
 from __future__ import annotations
 
 import pytest
+from gdpr_analytics.analysis import rules
+from gdpr_analytics.core.month import Month
 
-from gdpr_analytics import rules
-from gdpr_analytics.db import connect
-from gdpr_analytics.month import Month
-from gdpr_analytics.parameters import Parameters
+from sources import connect, context
 
 MONTHS = ["2025-11", "2026-02", "2026-10"]
 
@@ -26,7 +25,7 @@ def test_retention_trend_equals_the_rules_at_every_month_end(engine, label):
     trend = engine.run("retention/stat_past_deadline_trend", as_of=month.as_of, retention_years=3)
     assert trend["month"].tolist() == [m.label for m in month.trailing(12)]
     for m, row in zip(month.trailing(12), trend.itertuples()):
-        found = rules.evaluate(engine, m, Parameters()).findings["rule_id"].value_counts()
+        found = rules.evaluate(engine, context(engine, m.label)).findings["rule_id"].value_counts()
         assert (row.customers_past_deadline, row.accounts_without_orders_past_period, row.uploads_past_deadline) == (
             found.get("RET-001", 0), found.get("RET-003", 0), found.get("RET-002", 0)), m.label
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 README = REPO / "README.md"
 VENV_COMMAND = Path(sys.executable).with_name("gdpr-analytics")

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from gdpr_analytics.ingest.load import load_to_file
 
-from gdpr_analytics.load import load_to_file
 from sources import write_source
 
 CLI = [sys.executable, "-m", "gdpr_analytics.cli"]

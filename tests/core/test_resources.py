@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from gdpr_analytics.core import resources
+from gdpr_analytics.core.errors import UsageError
+from gdpr_analytics.ingest.load import load_to_file
 
-from gdpr_analytics import resources
-from gdpr_analytics.db import connect
-from gdpr_analytics.errors import UsageError
-from gdpr_analytics.load import load_to_file
+from sources import connect
 
 
 @pytest.fixture(autouse=True)

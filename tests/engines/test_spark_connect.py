@@ -1,6 +1,7 @@
 """The Spark engine on Spark Connect (SPEC §9), through the real `gdpr-analytics` command: a local Spark
 Connect server started from pyspark's own distribution (tests/spark_connect_server.py, once for this file)
-computes the findings of data_samples/ for 2026-09, which must be the DuckDB engine's bytes; SPARK_REMOTE
+computes the findings of the hand-made scenario (tests/scenario.py: every table, findings of most rules)
+for 2026-10, which must be the DuckDB engine's bytes; SPARK_REMOTE
 names the server as --spark-remote does; a remote nobody listens on fails at once, in one line.
 
 Skipped where Java or pyspark is missing, unless in CI (CI=1/true), where that fails the tests."""
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO, in_ci
 from sources import write_source
 from spark_connect_server import ConnectServer, free_port, unavailable
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 SAMPLE = REPO / "data_samples"
-MONTH = "2026-09"
+MONTH = "2026-10"
 HEADER = "rule_id,severity,subject_type,subject_id,occurred_at,detail"
 RUN_TIMEOUT = 600  # s: one findings run on a busy 2-core machine takes about a minute
 UNREACHABLE_TIMEOUT = 20  # s: the command, pyspark's import included, must give up on a closed port sooner
@@ -89,21 +91,23 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def sample_on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess:
-    if not (SAMPLE / "customers.csv").is_file():
-        pytest.fail(f"{SAMPLE} holds no customers.csv (make sample)")
-    return duckdb_findings(SAMPLE, MONTH, tmp_path_factory.mktemp("sample-duckdb"))
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from scenario import write_scenario
+
+    return write_scenario(tmp_path_factory.mktemp("scenario") / "src")
 
 
-def test_findings_on_spark_connect_are_the_duckdb_engines_bytes(server, sample_on_duckdb, tmp_path):
-    want = sample_on_duckdb.stdout
-    assert want.startswith(HEADER + "\n") and len(want.splitlines()) > 1, f"no findings for {MONTH}:\n{want}"
+def test_findings_on_spark_connect_are_the_duckdb_engines_bytes(server, scenario, tmp_path):
+    on_duckdb = duckdb_findings(scenario, MONTH, tmp_path)
+    want = on_duckdb.stdout
+    # not vacuous: findings of ten rules (tests/scenario.py works them out)
+    assert want.startswith(HEADER + "\n") and len({line.split(",")[0] for line in want.splitlines()[1:]}) >= 10
 
     results = tmp_path / "results"
-    got = ok(run("findings", "--engine", "spark", "--spark-remote", server.url, "--source", SAMPLE,
+    got = ok(run("findings", "--engine", "spark", "--spark-remote", server.url, "--source", scenario,
                  "--month", MONTH, "--results", results))
     assert got.stdout == want
-    assert got.stderr == sample_on_duckdb.stderr  # the same "not assessed" lines, and nothing else
+    assert got.stderr == on_duckdb.stderr  # the same "not assessed" lines, and nothing else
     # computed on the server, not in a local Spark of the command's own
     assert load_mode(results) == f"read in place by Spark (Spark Connect {server.url})"
 

@@ -1,5 +1,5 @@
 """Coverage recorded at load (SPEC §10): the data end and each table's first and last instant, from the rows
-or from source.yml, kept right by incremental loads, and read back through the engine (coverage.py).
+or from source.yml, kept right by incremental loads, and read back through the engine (analysis/context.py).
 
 Every expected instant is worked out by hand in the comment beside it."""
 
@@ -12,15 +12,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gdpr_analytics.core.errors import DataError, UsageError
+from gdpr_analytics.core.month import Month
+from gdpr_analytics.analysis.context import Coverage, TableCoverage
+from gdpr_analytics.ingest.contract import TABLES
+from gdpr_analytics.ingest.load import load_to_file
 
-from gdpr_analytics import coverage
-from gdpr_analytics.contract import TABLES
-from gdpr_analytics.db import connect
-from gdpr_analytics.errors import DataError, UsageError
-from gdpr_analytics.load import load_to_file
-from gdpr_analytics.month import Month
-from sources import write_source, write_table
-from test_incremental import _content, _events, _partitioned, _same_as_full, _write_partition
+from partitions import _content, _events, _partitioned, _same_as_full, _write_partition
+from sources import connect, write_source, write_table
 
 D = datetime
 
@@ -132,7 +131,8 @@ def test_no_instant_at_all_gives_no_data_end(tmp_path):
     assert _end(db) == (None, "no rows")
     assert result.summary().endswith("; no data end: no table holds a timestamp")
     with connect(db) as engine:
-        assert coverage.data_end(engine) is None and coverage.data_end_from(engine) == "no rows"
+        cov = Coverage.of(engine)
+        assert cov.data_end is None and cov.data_end_from == "no rows"
 
 
 # -- from source.yml -------------------------------------------------------------------------------
@@ -312,14 +312,14 @@ def test_tables_present_with_no_rows(three_months, tmp_path):
 def test_the_engine_reads_the_coverage_back(three_months):
     _, db = three_months
     with connect(db) as engine:
-        assert coverage.data_end(engine) == D(2026, 9, 5)
-        assert coverage.data_end_from(engine) == "latest row"
-        tables = coverage.tables(engine)
+        cov = Coverage.of(engine)
+        assert cov.data_end == D(2026, 9, 5)
+        assert cov.data_end_from == "latest row"
+        tables = cov.tables
         assert list(tables) == list(TABLES)
-        assert tables["access_log"] == coverage.TableCoverage("access_log", True, 15, D(2026, 7, 1, 10),
-                                                              D(2026, 9, 4, 10))
-        assert tables["uploads"] == coverage.TableCoverage("uploads", False, 0, None, None)
-        assert coverage.last_month(coverage.data_end(engine)) == Month(2026, 8)
+        assert tables["access_log"] == TableCoverage("access_log", True, 15, D(2026, 7, 1, 10), D(2026, 9, 4, 10))
+        assert tables["uploads"] == TableCoverage("uploads", False, 0, None, None)
+        assert cov.last_month() == Month(2026, 8)
 
 
 @pytest.mark.parametrize("end, month", [
@@ -329,7 +329,7 @@ def test_the_engine_reads_the_coverage_back(three_months):
     (D(2027, 1, 1), Month(2026, 12)),
 ])
 def test_last_month(end, month):
-    assert coverage.last_month(end) == month
+    assert Coverage(end, "latest row", {}).last_month() == month
     assert month.as_of <= end < month.next().as_of
 
 
@@ -339,7 +339,7 @@ def test_a_database_of_an_older_layout_says_load_again():
             return {"layout": "2"}
 
     with pytest.raises(UsageError) as err:
-        coverage.data_end(Old())
+        Coverage.of(Old())
     assert str(err.value) == ("the database records no data end (it was loaded by an older gdpr-analytics): "
                               "load it again with gdpr-analytics load --source DIR --db FILE")
 
@@ -356,9 +356,10 @@ def test_a_database_of_an_older_layout_is_rebuilt_whole(three_months):
 
 def test_the_committed_sample_ends_on_31_october_2026(sample_db):
     with connect(sample_db) as engine:
-        assert coverage.data_end(engine) == D(2026, 11, 1)
-        assert coverage.last_month(coverage.data_end(engine)) == Month(2026, 10)
-        tables = coverage.tables(engine)
+        cov = Coverage.of(engine)
+        assert cov.data_end == D(2026, 11, 1)
+        assert cov.last_month() == Month(2026, 10)
+        tables = cov.tables
         # the access log starts in October 2025, marketing in November 2024 (data_samples/README.md)
         assert tables["access_log"].earliest.strftime("%Y-%m") == "2025-10"
         assert tables["marketing_sends"].earliest.strftime("%Y-%m") == "2024-11"

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gdpr_analytics.core.errors import DataError
+from gdpr_analytics.ingest import diagnose
+from gdpr_analytics.ingest.contract import CUSTOMERS, TABLES
+from gdpr_analytics.ingest.load import load_to_file
 
-from gdpr_analytics import coverage, diagnose
-from gdpr_analytics.contract import CUSTOMERS, TABLES
-from gdpr_analytics.db import connect
-from gdpr_analytics.errors import DataError
-from gdpr_analytics.load import load_to_file
-from sources import write_source
+from sources import connect, write_source
 
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 GOOD = dict(
@@ -338,7 +337,7 @@ def test_other_entries_are_ignored_and_recorded(src, tmp_path):
     assert result.ignored == [".DS_Store", "README.md", "notes/"]
     assert result.summary().endswith("; not tables, not read: .DS_Store, README.md, notes/")
     with connect(db) as engine:
-        assert coverage.ignored(engine) == [{"file": ".DS_Store", "size": 6}, {"file": "README.md", "size": 21},
+        assert engine.ignored() == [{"file": ".DS_Store", "size": 6}, {"file": "README.md", "size": 21},
                                             {"file": "notes/", "size": 7}]
     # a new ignored file is recorded by the next load, which reads no table again
     (src / "notes.txt").write_text("x", encoding="utf-8")
@@ -346,7 +345,7 @@ def test_other_entries_are_ignored_and_recorded(src, tmp_path):
     assert (again.mode, again.read, again.added, again.removed, again.notes) == (
         "incremental", [], [], [], ["the entries that are not tables changed"])
     with connect(db) as engine:
-        assert [i["file"] for i in coverage.ignored(engine)] == [".DS_Store", "README.md", "notes.txt", "notes/"]
+        assert [i["file"] for i in engine.ignored()] == [".DS_Store", "README.md", "notes.txt", "notes/"]
     assert load_to_file(src, db, show=False).mode == "up to date"
 
 
@@ -361,16 +360,16 @@ def test_files_beside_the_parquet_files_of_a_table_are_ignored_and_recorded(src,
     db = tmp_path / "x.duckdb"
     load_to_file(src, db, show=False)
     with connect(db) as engine:
-        assert coverage.ignored(engine) == [{"file": "access_log/_SUCCESS", "size": 0}]
+        assert engine.ignored() == [{"file": "access_log/_SUCCESS", "size": 0}]
 
 
 def test_the_committed_sample_lists_its_readme(sample_db):
     with connect(sample_db) as engine:
-        assert [i["file"] for i in coverage.ignored(engine)] == ["README.md"]
+        assert [i["file"] for i in engine.ignored()] == ["README.md"]
 
 
 def test_closest_table():
-    from gdpr_analytics.source import closest_table
+    from gdpr_analytics.ingest.source import closest_table
 
     assert [closest_table(n) for n in ("upload", "customer", "access-log", "accesslog", "marketing", "requests",
                                        "order_lines")] == [
@@ -381,7 +380,7 @@ def test_closest_table():
 # -- the written contract --------------------------------------------------------------------------
 
 def test_the_input_contract_names_every_table_and_column_and_the_readme_links_it():
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     doc = (repo / "docs" / "input-contract.md").read_text(encoding="utf-8")
     for table in TABLES.values():
         row = next(line for line in doc.splitlines() if line.startswith(f"| {table.name} | "))

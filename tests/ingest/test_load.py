@@ -6,9 +6,10 @@ import shutil
 
 import duckdb
 import pytest
+from gdpr_analytics.ingest import contract as CONTRACT
+from gdpr_analytics.core.errors import DataError
+from gdpr_analytics.ingest.load import load_to_file
 
-from gdpr_analytics.errors import DataError
-from gdpr_analytics.load import load_to_file
 from sources import write_source, write_table
 
 GOOD = dict(
@@ -93,9 +94,9 @@ def test_reads_csv_gz_parquet_and_partitioned_parquet(tmp_path):
 def test_parquet_timestamps_typed_or_zoned_load_as_the_same_utc_instants(tmp_path):
     """A Parquet TIMESTAMP is read as it is (checks.NATIVE_TYPES: no casts); a TIMESTAMP WITH TIME ZONE
     written from +05:30 is converted to UTC; both to the microsecond, across a leap day's last instant."""
-    from gdpr_analytics.checks import Checker
-    from gdpr_analytics.contract import TABLES
-    from gdpr_analytics.source import scan
+    from gdpr_analytics.ingest.checks import Checker
+    from gdpr_analytics.ingest.contract import TABLES
+    from gdpr_analytics.ingest.source import scan
 
     src = write_source(tmp_path / "s", **GOOD)
     con = duckdb.connect()
@@ -124,7 +125,7 @@ def test_parquet_timestamps_typed_or_zoned_load_as_the_same_utc_instants(tmp_pat
 def test_records_columns_outside_the_contract(tmp_path):
     src = write_source(tmp_path / "s", **GOOD)
     write_table(src, "customers", [{"customer_id": "C1", "nickname": "Jef"}, {"customer_id": "C2"}],
-                columns=[*__import__("gdpr_analytics.contract").contract.CUSTOMERS.column_names, "nickname"])
+                columns=[*CONTRACT.CUSTOMERS.column_names, "nickname"])
     db = tmp_path / "x.duckdb"
     load_to_file(src, db, show=False)
     con = duckdb.connect(str(db), read_only=True)
@@ -142,7 +143,7 @@ def test_rejects_missing_required_table(tmp_path, old_db):
 
 def test_rejects_missing_column(tmp_path, old_db):
     src = write_source(tmp_path / "bad", **GOOD)
-    cols = [c for c in __import__("gdpr_analytics.contract").contract.ORDERS.column_names if c != "status"]
+    cols = [c for c in CONTRACT.ORDERS.column_names if c != "status"]
     write_table(src, "orders", GOOD["orders"], columns=cols)
     digest = _sha(old_db)
     with pytest.raises(DataError, match=r"orders.csv: table orders lacks required column\(s\) status"):

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-
 from gdpr_analytics import explore
-from gdpr_analytics.load import load_to_file
+from gdpr_analytics.ingest.load import load_to_file
+
 from sources import write_source
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "explore.ipynb"
 
 
 @pytest.fixture()

@@ -8,25 +8,16 @@ scenario of test_stats_queries.py, with and without its optional tables.
 from __future__ import annotations
 
 import ast
-import html
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from gdpr_analytics.report import notebooks as report
 
-from gdpr_analytics import report
+from notebook_runs import NAMES, NOTEBOOKS, PARAMETERS, check_executed, execute, outputs_html, visible_text  # noqa: E402
+from scenario import load_scenario
 
-try:
-    from test_stats_queries import load_scenario
-except ImportError:  # tests/ imported as a package
-    from tests.test_stats_queries import load_scenario
-
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
-NAMES = ["01_records_of_processing", "02_retention", "03_cross_border", "04_rights_and_marketing"]
-PARAMETERS = {"month": "2026-10", "db_path": "../build/sample.duckdb", "policy_path": None,
-              "results_path": None, "retention_years": None, "bulk_export_threshold": 1000}
 OPTIONAL = ("uploads", "marketing_sends", "dsr_requests")
 
 #: Personal values of the scenario that must never reach an output (names, e-mail, phones, address,
@@ -96,7 +87,7 @@ def test_cells_are_thin_and_the_page_has_title_methodology_and_provenance_last(n
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_named_query_of_a_notebook_exists(name):
-    from gdpr_analytics import queries
+    from gdpr_analytics.sql import queries
 
     text = "\n".join(c.source for c in load(name).cells if c.cell_type == "code")
     for q in re.findall(r'page\.(?:show_query|chart_query)\("([^"]+)"', text):
@@ -107,7 +98,6 @@ def test_every_named_query_of_a_notebook_exists(name):
 
 def test_tables_escape_every_value_and_refuse_personal_columns():
     import pandas as pd
-
     from gdpr_analytics.notebook import frame_html
 
     out = frame_html(pd.DataFrame({"processor": [HOSTILE], "events": [1]}))
@@ -118,7 +108,6 @@ def test_tables_escape_every_value_and_refuse_personal_columns():
 
 def test_tables_longer_than_a_screen_are_folded():
     import pandas as pd
-
     from gdpr_analytics.notebook import FOLD_ROWS, frame_html
 
     short = frame_html(pd.DataFrame({"n": range(FOLD_ROWS)}))
@@ -131,7 +120,6 @@ def test_tables_longer_than_a_screen_are_folded():
 
 def test_charts_use_an_offline_renderer_without_cdn():
     import plotly.io as pio
-
     from gdpr_analytics import charts
 
     assert charts.use_offline_renderer() == "plotly_mimetype+notebook"
@@ -146,58 +134,6 @@ def test_charts_use_an_offline_renderer_without_cdn():
 
 
 # -- execution ----------------------------------------------------------------------------------------
-
-def execute(name: str, db: Path, out_dir: Path, month: str = "2026-10", **params) -> nbformat.NotebookNode:
-    import papermill
-
-    out = out_dir / f"{name}.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOKS / f"{name}.ipynb"), str(out), kernel_name="python3", cwd=str(NOTEBOOKS),
-        parameters={**PARAMETERS, "month": month, "db_path": str(db), **params}, progress_bar=False,
-        execution_timeout=600,
-    )
-    return nbformat.read(out, as_version=4)
-
-
-def outputs_html(nb: nbformat.NotebookNode) -> list[str]:
-    return [o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
-            for o in c.get("outputs", [])]
-
-
-def visible_text(nb: nbformat.NotebookNode) -> str:
-    """What a reader sees of the outputs: markup dropped, scripts (plotly.js, figure JSON) left out."""
-    parts = []
-    for h in outputs_html(nb):
-        h = re.sub(r"<script.*?</script>", " ", h, flags=re.S)
-        parts.append(html.unescape(re.sub(r"<[^>]+>", " ", h)))
-    return re.sub(r"\s+", " ", " ".join(parts))
-
-
-def header_output(nb: nbformat.NotebookNode) -> str:
-    """The output of the page.header() cell (the page's provenance, at its end)."""
-    for c in nb.cells:
-        if c.cell_type == "code" and c.source == "page.header()" and c.outputs:
-            return c.outputs[0].get("data", {}).get("text/html", "")
-    return ""
-
-
-def check_executed(name: str, nb: nbformat.NotebookNode) -> None:
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert not errors, f"{name}: {errors[0].ename}: {errors[0].evalue}"
-    streams = [o.text for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream"
-               and o.name == "stderr"]
-    assert not streams, f"{name} wrote to stderr: {streams[0][:200]}"
-    head = header_output(nb)
-    for wanted in ("Reporting month", "Evaluated as at (as_of)", "Parameters", "Policy", "Input files",
-                   "SHA-256", "Libraries", "Generated at"):
-        assert wanted in head, f"{name}: header lacks {wanted}"
-    assert "papermill" in nb.metadata
-    scripts = [h for h in outputs_html(nb) if "<script" in h]
-    assert not any(re.search(r"<script[^>]+src=", h) for h in scripts), f"{name}: a script loads from elsewhere"
-    plotly_js = [h for h in scripts if "PlotlyConfig" in h and len(h) > 1_000_000]
-    if "newPlot" in "".join(scripts):
-        assert len(plotly_js) == 1, f"{name}: plotly.js must be embedded exactly once"
-
 
 @pytest.fixture(scope="module")
 def scenario_db(tmp_path_factory) -> Path:
@@ -261,11 +197,11 @@ def test_absent_optional_tables_are_not_assessed(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_executes_on_the_sample(sample_db, name, tmp_path):
-    from gdpr_analytics import coverage
-    from gdpr_analytics.db import connect
+    from gdpr_analytics.analysis.context import Coverage
+    from sources import connect
 
     with connect(sample_db) as engine:
-        month = coverage.last_month(coverage.data_end(engine)).label
+        month = Coverage.of(engine).last_month().label
     check_executed(name, execute(name, sample_db, tmp_path, month=month))
 
 

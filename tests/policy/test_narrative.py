@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from gdpr_analytics.core.assets import default_policy_path
+from gdpr_analytics.policy import narrative
+from gdpr_analytics.policy.model import load_policy
 
-from gdpr_analytics import narrative
-from gdpr_analytics.assets import default_policy_path
-from gdpr_analytics.policy import load_policy
-
-try:
-    from test_notebooks import NAMES, check_executed, execute, visible_text
-    from test_stats_queries import load_scenario
-except ImportError:  # tests/ imported as a package
-    from tests.test_notebooks import NAMES, check_executed, execute, visible_text
-    from tests.test_stats_queries import load_scenario
+from notebook_runs import NAMES, check_executed, execute, visible_text
+from scenario import load_scenario
 
 #: Facts of the MyStamp notice that must not appear when the policy declares others. Processor names are
 #: matched case-sensitively: the scenario's access log names processors in lower case ("tcs"), as data.

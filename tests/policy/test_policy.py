@@ -3,9 +3,8 @@
 import pytest
 import yaml
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
-
-from gdpr_analytics.errors import PolicyError
-from gdpr_analytics.policy import load_policy
+from gdpr_analytics.core.errors import PolicyError
+from gdpr_analytics.policy.model import load_policy
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +106,7 @@ def test_invalid_policy_is_rejected_naming_the_entry(tmp_path, mutate, message):
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    from gdpr_analytics.policy import PolicyInvalid
+    from gdpr_analytics.policy.validation import PolicyInvalid
 
     def two(d):
         d["activities"][0]["data_categories"].append("shoe_size")

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 import yaml
+from gdpr_analytics.analysis.context import MonthContext
+from gdpr_analytics.analysis.rules import evaluate
+from gdpr_analytics.core.assets import default_policy_path
+from gdpr_analytics.core.errors import PolicyError
+from gdpr_analytics.core.month import Month
+from gdpr_analytics.core.parameters import Parameters
+from gdpr_analytics.ingest.load import load_to_file
+from gdpr_analytics.policy.history import changes, load_history
 
-from gdpr_analytics.assets import default_policy_path
-from gdpr_analytics.db import connect
-from gdpr_analytics.errors import PolicyError
-from gdpr_analytics.load import load_to_file
-from gdpr_analytics.month import Month
-from gdpr_analytics.parameters import Parameters
-from gdpr_analytics.policy_history import changes, load_history
-from gdpr_analytics.rules import evaluate
-from sources import write_source
+from sources import connect, write_source
 
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 OCT = Month.parse("2026-10")
@@ -65,10 +65,8 @@ def allow_personalised(d):
 
 
 def found(db: Path, history, month: Month = OCT, **params) -> list[tuple[str, str, str]]:
-    policy = history.at_month_end(month)
     with connect(db, history, month) as engine:
-        result = evaluate(engine, month, Parameters(retention_years=params.get("retention_years",
-                                                                              policy.retention_years)))
+        result = evaluate(engine, MonthContext.build(engine, month, history, **params))
     return [(r.rule_id, r.subject_id, r.occurred_at.strftime("%Y-%m-%dT%H:%M:%S"))
             for r in result.findings.itertuples()]
 
@@ -302,9 +300,12 @@ def test_a_bad_folder_fails_in_one_line_naming_the_file(tmp_path, db):
 def test_report_names_every_version_and_builds_the_record_from_the_month_end_one(db, two_versions, tmp_path):
     import csv
 
-    from gdpr_analytics import report
+    from gdpr_analytics.report import build as report
 
-    folder = report.run_report(db=db, month=OCT, out=tmp_path / "out", policy_path=two_versions, notebooks=[])
+    history = load_history(two_versions)
+    with connect(db, history) as engine:
+        folder = report.run_report(engine, MonthContext.build(engine, OCT, history), out=tmp_path / "out",
+                                   notebooks=[])
     m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     h = load_history(two_versions)
     assert [(v["file"], v["sha256"]) for v in m["policy_versions"]] == [
@@ -333,10 +334,7 @@ def test_report_names_every_version_and_builds_the_record_from_the_month_end_one
 
 @pytest.mark.slow
 def test_the_ropa_page_lists_the_versions_and_what_changed(db, two_versions, tmp_path):
-    try:
-        from test_notebooks import check_executed, execute, visible_text
-    except ImportError:
-        from tests.test_notebooks import check_executed, execute, visible_text
+    from notebook_runs import check_executed, execute, visible_text
 
     nb = execute("01_records_of_processing", db, tmp_path, policy_path=str(two_versions))
     check_executed("01_records_of_processing", nb)
@@ -349,13 +347,13 @@ def test_the_ropa_page_lists_the_versions_and_what_changed(db, two_versions, tmp
 
 
 def test_month_results_are_keyed_by_every_version_used(two_versions):
-    from gdpr_analytics import results
+    from gdpr_analytics.analysis import results, store
 
     h = load_history(two_versions)
     v1, v2 = ({"version": v.version, "sha256": v.sha256} for v in h.versions)
-    oct_parts = results.key_parts({"data_sha256": "d"}, OCT, Parameters(), h.at_month_end(OCT), h)
+    oct_parts = results.key_parts("d", MonthContext(OCT, h, h.at_month_end(OCT), Parameters(), None))
     assert (oct_parts["policy"], oct_parts["policy_before"]) == ([v1, v2], [])
     nov = Month.parse("2026-11")
-    nov_parts = results.key_parts({"data_sha256": "d"}, nov, Parameters(), h.at_month_end(nov), h)
+    nov_parts = results.key_parts("d", MonthContext(nov, h, h.at_month_end(nov), Parameters(), None))
     assert (nov_parts["policy"], nov_parts["policy_before"]) == ([v2], [v1["sha256"]])
-    assert results.key_of(oct_parts) != results.key_of({**oct_parts, "policy": [v2]})
+    assert store.key_of(oct_parts) != store.key_of({**oct_parts, "policy": [v2]})

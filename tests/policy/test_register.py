@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
-from gdpr_analytics import register
-from gdpr_analytics.assets import default_policy_path
-from gdpr_analytics.policy import load_policy
+from gdpr_analytics.core.assets import default_policy_path
+from gdpr_analytics.policy import register
+from gdpr_analytics.policy.model import load_policy
 
 S, T, N = "stated", "to complete", "not applicable"
 
@@ -86,9 +85,3 @@ def test_a_field_stated_in_a_new_version_becomes_stated(tmp_path):
     assert df.loc["Contracts with processors", "P1"] == T
     entry = register.entries(load_policy(path), load_policy(path).activity("P1"))["dpia"]
     assert entry == ("DPIA of 2026-03-01, reference MS-7 (§11)", True)
-
-
-def test_the_index_can_call_it_through_ropa(policy):
-    from gdpr_analytics import ropa
-
-    assert ropa.completeness(policy).equals(register.completeness(policy))

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from gdpr_analytics.assets import default_policy_path
+from gdpr_analytics.core.assets import default_policy_path
 
 MIN_LENGTH = 6  # a normalised value shorter than this is not scanned (it would match by chance)
 _SEPARATORS = re.compile(r"[\s,;|\"'`<>()\[\]{}\u200b\u200e\u200f\u202a-\u202e]+")

@@ -1,6 +1,6 @@
 """The `report` command: papermill execution, auditor HTML, index.html, manifest.json, finding status.
 
-Most tests run `report.run_report` on a tiny hand-made source (tests/sources.py) with the fixture
+Most tests run `report.build.run_report` (tests/sources.py's make_report) on a tiny hand-made source (tests/sources.py) with the fixture
 notebook tests/fixtures/report_ok.ipynb (or no notebook at all, where only the tables matter), so they
 do not depend on the report notebooks; the last tests run on the real sample and notebooks when
 those exist (conftest's `sample_report`).
@@ -22,15 +22,17 @@ from pathlib import Path
 import markupsafe
 import pandas as pd
 import pytest
+from gdpr_analytics.core.errors import GdprAnalyticsError, UsageError
+from gdpr_analytics.core.month import Month
+from gdpr_analytics.policy import register
+from gdpr_analytics.report import build as report
+from gdpr_analytics.report import notebooks as kernels
+from gdpr_analytics.report import manifest, status
+from gdpr_analytics.report import pages as html_export
 
-from gdpr_analytics import html_export, manifest, register, report, status
-from gdpr_analytics.errors import GdprAnalyticsError, UsageError
-from gdpr_analytics.month import Month
-from gdpr_analytics.parameters import Parameters
+from sources import context, make_report, write_source
 
-from sources import write_source
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OK_NB = FIXTURES / "report_ok.ipynb"
 FAILING_NB = FIXTURES / "report_fails.ipynb"
 SPEC_FILES = ["index.html", "findings.csv", "cross_border.csv", "ropa.csv", "ropa.xlsx", "manifest.json"]
@@ -65,7 +67,7 @@ def _source(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory) -> Path:
-    from gdpr_analytics.load import load_to_file
+    from gdpr_analytics.ingest.load import load_to_file
 
     base = tmp_path_factory.mktemp("tiny")
     db = base / "tiny.duckdb"
@@ -77,7 +79,7 @@ def tiny_db(tmp_path_factory) -> Path:
 def fixture_report(tiny_db, tmp_path_factory) -> Path:
     """The report of 2026-10 on the tiny source, with the fixture notebook."""
     out = tmp_path_factory.mktemp("fixture-report")
-    return report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=out, notebooks=[OK_NB], show=False)
+    return make_report(Month.parse("2026-10"), db=tiny_db, out=out, notebooks=[OK_NB], show=False)
 
 
 @pytest.mark.slow
@@ -88,7 +90,7 @@ def test_notebooks_run_at_the_same_time_and_leave_our_working_folder_alone(tiny_
         shutil.copy(OK_NB, nb)
         notebooks.append(nb)
     before = os.getcwd()
-    folder = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path / "out", notebooks=notebooks,
+    folder = make_report(Month.parse("2026-10"), db=tiny_db, out=tmp_path / "out", notebooks=notebooks,
                                show=False, jobs=2)
     assert os.getcwd() == before
     assert sorted(p.name for p in folder.glob("*.html")) == ["01_copy.html", "02_copy.html", "03_copy.html",
@@ -107,7 +109,7 @@ def test_a_successful_run_prints_only_its_steps(tiny_db, tmp_path):
     notebooks.mkdir()
     for i in range(1, 5):
         shutil.copy(OK_NB, notebooks / f"{i:02d}_copy.ipynb")
-    code = ("import sys\nfrom pathlib import Path\nfrom gdpr_analytics import cli, report\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom gdpr_analytics import cli\nfrom gdpr_analytics.report import notebooks as report\n"
             f"report.default_notebooks = lambda: sorted(Path({str(notebooks)!r}).glob('*.ipynb'))\n"
             "sys.exit(cli.main(sys.argv[1:]))")
     run = subprocess.run([sys.executable, "-c", code, "report", "--db", str(tiny_db), "--month", "2026-10",
@@ -161,7 +163,7 @@ def test_month_folder_has_every_spec_file(fixture_report):
 
 @pytest.mark.slow
 def test_notebook_ran_in_this_interpreter_with_real_types(fixture_report):
-    report.check_kernel()
+    kernels.check_kernel()
     nb = json.loads((fixture_report / "notebooks" / "report_ok.ipynb").read_text(encoding="utf-8"))
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert f"kernel-python: {sys.executable}" in text
@@ -210,15 +212,16 @@ def test_auditor_page_is_self_contained_with_charts(fixture_report):
 
 @pytest.mark.slow
 def test_findings_csv_equals_the_findings_command(fixture_report, tiny_db, capsys):
+    from gdpr_analytics.analysis.rules import evaluate
     from gdpr_analytics.cli import main
-    from gdpr_analytics.db import connect
-    from gdpr_analytics.output import csv_text
-    from gdpr_analytics.rules import evaluate
+    from gdpr_analytics.core.csvfile import csv_text
+
+    from sources import connect
 
     written = (fixture_report / "findings.csv").read_bytes()
     con = connect(tiny_db)
     try:
-        expected = csv_text(evaluate(con, Month.parse("2026-10"), Parameters()).findings)
+        expected = csv_text(evaluate(con, context(con, "2026-10")).findings)
     finally:
         con.close()
     assert written == expected.encode("utf-8")
@@ -293,7 +296,7 @@ def test_failure_names_notebook_and_cell_and_keeps_the_earlier_report(fixture_re
     out = fixture_report.parent
     before = _snapshot(fixture_report)
     with pytest.raises(GdprAnalyticsError) as err:
-        report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=out, notebooks=[FAILING_NB], show=False)
+        make_report(Month.parse("2026-10"), db=tiny_db, out=out, notebooks=[FAILING_NB], show=False)
     message = str(err.value)
     print("error:", message)
     assert "\n" not in message
@@ -305,10 +308,10 @@ def test_failure_names_notebook_and_cell_and_keeps_the_earlier_report(fixture_re
 
 def test_failure_before_any_notebook_leaves_nothing(tiny_db, tmp_path):
     with pytest.raises(UsageError):
-        report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path,
+        make_report(Month.parse("2026-10"), db=tiny_db, out=tmp_path,
                           notebooks=[tmp_path / "missing.ipynb"])
     with pytest.raises(GdprAnalyticsError):
-        report.run_report(db=tmp_path / "no.duckdb", month=Month.parse("2026-10"), out=tmp_path, notebooks=[])
+        make_report(Month.parse("2026-10"), db=tmp_path / "no.duckdb", out=tmp_path, notebooks=[])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -316,7 +319,7 @@ def test_failure_before_any_notebook_leaves_nothing(tiny_db, tmp_path):
 def test_cli_reports_a_failure_on_one_line(tiny_db, tmp_path, capsys, monkeypatch):
     from gdpr_analytics import cli
 
-    monkeypatch.setattr(report, "default_notebooks", lambda: [FAILING_NB])
+    monkeypatch.setattr(kernels, "default_notebooks", lambda: [FAILING_NB])
     rc = cli.main(["report", "--db", str(tiny_db), "--month", "2026-10", "--out", str(tmp_path)])
     err = capsys.readouterr().err.strip().splitlines()
     # not on a terminal: one timestamped line per step, then the one-line reason
@@ -350,7 +353,7 @@ def _status_rows(folder: Path) -> dict[tuple[str, str], dict[str, str]]:
 def test_status_over_three_monthly_reports(tiny_db, tmp_path):
     """Reports of Aug, Sep and Oct in one folder (no notebooks: only the tables matter here)."""
     for m in ("2026-08", "2026-09", "2026-10"):
-        report.run_report(db=tiny_db, month=Month.parse(m), out=tmp_path, notebooks=[], show=False)
+        make_report(m, db=tiny_db, out=tmp_path, notebooks=[], show=False)
     aug, sep, oct_ = (_status_rows(tmp_path / m) for m in ("2026-08", "2026-09", "2026-10"))
     assert {k: (r["status"], r["first_seen"]) for k, r in aug.items() if k[0] == "RET-001"} == {
         ("RET-001", "C0"): ("new", "2026-08")}
@@ -429,7 +432,7 @@ def test_source_mode_loads_into_a_temporary_database_and_removes_it(tmp_path, mo
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     src = _source(tmp_path / "src")
-    folder = report.run_report(source=src, month=Month.parse("2026-10"), out=tmp_path / "out", notebooks=[],
+    folder = make_report(Month.parse("2026-10"), source=src, out=tmp_path / "out", notebooks=[],
                                show=False)
     assert (folder / "findings.csv").is_file()
     assert list(scratch.iterdir()) == [], "temporary database left behind"
@@ -438,22 +441,22 @@ def test_source_mode_loads_into_a_temporary_database_and_removes_it(tmp_path, mo
 
 
 def test_rerun_replaces_the_month_atomically(tiny_db, tmp_path):
-    first = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path, notebooks=[])
+    first = make_report(Month.parse("2026-10"), db=tiny_db, out=tmp_path, notebooks=[])
     (first / "stale.txt").write_text("from an older run")
-    second = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path, notebooks=[])
+    second = make_report(Month.parse("2026-10"), db=tiny_db, out=tmp_path, notebooks=[])
     assert second == first and not (second / "stale.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-10", "index.html"]  # and the overview
     assert manifest.verify(second) == []
 
 
 def test_every_value_in_index_is_escaped(tiny_db, tmp_path):
-    from gdpr_analytics.assets import default_policy_path
+    from gdpr_analytics.core.assets import default_policy_path
 
     policy = tmp_path / "policy.yml"
     text = default_policy_path().read_text(encoding="utf-8")
     policy.write_text(re.sub(r'(?m)^  version: .*$', '  version: "<script>window.__pwned=1</script>"', text, count=1),
                       encoding="utf-8")
-    folder = report.run_report(db=tiny_db, month=Month.parse("2026-10"), out=tmp_path / "out",
+    folder = make_report(Month.parse("2026-10"), db=tiny_db, out=tmp_path / "out",
                                policy_path=policy, notebooks=[])
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in index
@@ -526,7 +529,7 @@ def test_is_external():
 
 def _real_notebooks_present() -> bool:
     try:
-        return len(report.default_notebooks()) >= 4
+        return len(kernels.default_notebooks()) >= 4
     except GdprAnalyticsError:
         return False
 
@@ -535,13 +538,14 @@ def _real_notebooks_present() -> bool:
 def test_sample_report(sample_report, sample_db):
     if not _real_notebooks_present():
         pytest.skip("the report notebooks (notebooks/NN_*.ipynb) are not written yet")
-    from gdpr_analytics.db import connect
-    from gdpr_analytics.output import csv_text
-    from gdpr_analytics.rules import evaluate
+    from gdpr_analytics.analysis.rules import evaluate
+    from gdpr_analytics.core.csvfile import csv_text
+
+    from sources import connect
 
     folder = sample_report.folder
     pages = sorted(p.name for p in folder.glob("*.html") if p.name != "index.html")
-    assert len(pages) == len(report.default_notebooks()), pages
+    assert len(pages) == len(kernels.default_notebooks()), pages
     for name in SPEC_FILES + ["findings_status.csv"]:
         assert (folder / name).is_file(), name
     sizes = {}
@@ -557,7 +561,7 @@ def test_sample_report(sample_report, sample_db):
     assert manifest.verify(folder) == []
     con = connect(sample_db)
     try:
-        expected = csv_text(evaluate(con, Month.parse(sample_report.month), Parameters()).findings)
+        expected = csv_text(evaluate(con, context(con, sample_report.month)).findings)
     finally:
         con.close()
     assert (folder / "findings.csv").read_bytes() == expected.encode("utf-8")

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from gdpr_analytics.ingest.load import load_to_file
+from gdpr_analytics.report import summary
 
-from gdpr_analytics import summary
-from gdpr_analytics.load import load_to_file
 from sources import write_source
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OK_NB = FIXTURES / "report_ok.ipynb"
-WRAPPER = ("import sys\nfrom pathlib import Path\nfrom gdpr_analytics import cli, report\n"
+WRAPPER = ("import sys\nfrom pathlib import Path\nfrom gdpr_analytics import cli\nfrom gdpr_analytics.report import notebooks as report\n"
            "nbs = sys.argv.pop(1)\n"
            "report.default_notebooks = lambda: [Path(p) for p in nbs.split(',')] if nbs else report.default_notebooks()\n"
            "sys.exit(cli.main(sys.argv[1:]))")

@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+from gdpr_analytics.core.errors import UsageError
+from gdpr_analytics.ingest.contract import ERASABLE_CUSTOMER_COLUMNS, TABLES
+from gdpr_analytics.sample import generate as sample
 
-from gdpr_analytics import sample
-from gdpr_analytics.contract import ERASABLE_CUSTOMER_COLUMNS, TABLES
-from gdpr_analytics.errors import UsageError
-
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "data_samples"
 RULES = ("DSR-001", "MIN-001", "MKT-001", "MKT-002", "MKT-003", "RET-001", "RET-002", "RET-003", "RET-004",
          "RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005")
@@ -282,14 +281,12 @@ def test_access_log_processors_countries_and_hours(con):
 
 def test_every_rule_has_a_finding_in_the_latest_month(sample_db):
     """The committed sample, loaded by the real loader, gives >= 1 finding per rule for 2026-10, and few."""
-    from gdpr_analytics.db import connect
-    from gdpr_analytics.month import Month
-    from gdpr_analytics.parameters import Parameters
-    from gdpr_analytics.rules import evaluate
+    from gdpr_analytics.analysis.rules import evaluate
+    from sources import connect, context
 
     c = connect(sample_db)
     try:
-        result = evaluate(c, Month.parse("2026-10"), Parameters())
+        result = evaluate(c, context(c, "2026-10"))
     finally:
         c.close()
     assert result.not_assessed == []

@@ -3,11 +3,10 @@ each construct known to differ between DuckDB and Spark, and no translated file 
 lacks (asked of a real Spark session: its function registry)."""
 
 import pytest
-
-from gdpr_analytics import portable, queries
-from gdpr_analytics.checks import row_checks, typed_select
-from gdpr_analytics.contract import TABLES
-from gdpr_analytics.coverage import span_sql
+from gdpr_analytics.ingest.checks import row_checks, typed_select
+from gdpr_analytics.ingest.contract import TABLES
+from gdpr_analytics.ingest.coverage import span_sql
+from gdpr_analytics.sql import portable, queries
 
 QUERIES = sorted(queries.all_queries().items())
 

@@ -1,11 +1,13 @@
 """Every query file: a complete header, parameters declared as used, and it prepares on the schema."""
 
 import pytest
+from gdpr_analytics.analysis.context import MonthContext
+from gdpr_analytics.analysis.rules import CATALOGUE
+from gdpr_analytics.policy.history import load_history
+from gdpr_analytics.core.month import Month
+from gdpr_analytics.core.parameters import Parameters
+from gdpr_analytics.sql import queries
 
-from gdpr_analytics import queries
-from gdpr_analytics.month import Month
-from gdpr_analytics.parameters import Parameters
-from gdpr_analytics.rules import CATALOGUE, query_parameters
 from sources import evaluate_source, write_source
 
 ALL = sorted(queries.all_queries())
@@ -36,8 +38,9 @@ def test_header_is_complete_and_params_match_the_sql(name):
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    from gdpr_analytics.db import connect
-    from gdpr_analytics.load import load_to_file
+    from gdpr_analytics.ingest.load import load_to_file
+
+    from sources import connect
 
     tmp = tmp_path_factory.mktemp("schema")
     src = write_source(tmp / "src", uploads=[], marketing_sends=[], dsr_requests=[])
@@ -52,7 +55,8 @@ def test_every_query_prepares_on_the_schema(con, name):
     q = queries.get(name)
     con.con.execute("PREPARE q AS " + q.sql.strip().rstrip(";"))
     con.con.execute("DEALLOCATE q")
-    bound = query_parameters(Month.parse("2026-10"), Parameters())
+    history, month = load_history(), Month.parse("2026-10")
+    bound = MonthContext(month, history, history.at_month_end(month), Parameters(), None).query_parameters()
     if set(q.params) <= set(bound):  # the rule queries and month statistics also run on the empty schema
         con.con.execute(q.sql, queries.bind(q, bound)).fetchall()
 

@@ -17,7 +17,7 @@ context instead of re-deriving it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -127,20 +127,31 @@ class MonthContext:
     history: Any  # policy.history.PolicyHistory
     policy: Any  # policy.model.Policy: the version in force at the month's last instant
     params: Parameters
-    coverage: Coverage
+    coverage: Coverage | None  # None: the data not read yet (`with_data`)
 
     @classmethod
-    def build(cls, engine, month: Month, history, **given: Any) -> "MonthContext":
+    def build(cls, engine, month: Month, history, *, read_data: bool = True, **given: Any) -> "MonthContext":
         """The context of `month` on the engine's data: the policy must cover the month and the data reach
-        it (PolicyError, NotCovered otherwise); `given` parameters (None: the policy's or the default)."""
+        it (PolicyError, NotCovered otherwise); `given` parameters (None: the policy's or the default).
+        `read_data=False` (a notebook, which reads stored results) leaves the data unread until the month
+        must be computed: the Spark engine then starts only when nothing is stored."""
         history.check_covers(month)
         policy = history.at_month_end(month)
+        ctx = cls(month, history, policy, Parameters.for_policy(policy, **given), None)
+        return ctx.with_data(engine) if read_data else ctx
+
+    def with_data(self, engine) -> "MonthContext":
+        """This context with what the engine's data covers read, and the month checked against it."""
+        if self.coverage is not None:
+            return self
         coverage = Coverage.of(engine)
-        coverage.check(month)
-        return cls(month, history, policy, Parameters.for_policy(policy, **given), coverage)
+        coverage.check(self.month)
+        return replace(self, coverage=coverage)
 
     @property
     def uncovered(self) -> dict[str, str]:
+        if self.coverage is None:
+            raise RuntimeError("the month's context has not read the data yet (MonthContext.with_data)")
         return self.coverage.uncovered(self.month)
 
     @property

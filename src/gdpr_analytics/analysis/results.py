@@ -186,7 +186,7 @@ def month_results(engine: Engine, ctx: MonthContext, store: Store | None = None,
     parts = key_parts(engine.fingerprint(), ctx)
     found = store.get(parts, tables)
     if found is None:
-        frames, meta = compute(engine, ctx)
+        frames, meta = compute(engine, ctx.with_data(engine))
         folder = store.put(parts, frames, meta)
         found = store.get(parts, tables) if folder is not None else round_trip(parts, frames, meta, tables)
     meta, frames = found

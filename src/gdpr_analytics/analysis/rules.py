@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Sequence
 
 import pandas as pd
 
@@ -81,14 +82,15 @@ class Findings:
         ])
 
 
-def evaluate(engine: Engine, ctx: MonthContext) -> Findings:
-    """Every rule of the catalogue for the month. A rule needing a table absent from the source, or an
-    event table that does not cover the month (the context's `uncovered`), is not assessed."""
+def evaluate(engine: Engine, ctx: MonthContext, rule_ids: Sequence[str] | None = None) -> Findings:
+    """Every rule of the catalogue for the month (or only `rule_ids`). A rule needing a table absent from
+    the source, or an event table that does not cover the month (the context's `uncovered`), is not
+    assessed."""
     present = engine.present_tables()
     uncovered = ctx.uncovered
     bound = ctx.query_parameters()
     frames, not_assessed = [], []
-    for r in CATALOGUE:
+    for r in CATALOGUE if rule_ids is None else [rule(i) for i in rule_ids]:
         absent = [t for t in r.requires if t not in present]
         if absent:
             not_assessed.append({"rule_id": r.rule_id,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
 
 import duckdb
 
@@ -95,6 +96,16 @@ def row_checks(table: Table, native: Iterable[str] = ()) -> list[tuple[str, str,
         if col.exclusive_minimum is not None:
             out.append((col.name, f"is not greater than {col.exclusive_minimum}", f"{t} <= {col.exclusive_minimum}"))
     return out
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the checks of one input found: its rows, its columns outside the contract (non-null values),
+    and the values of the extra aggregates asked for."""
+
+    rows: int
+    extra: dict[str, int]
+    also: tuple = ()
 
 
 class Checker:
@@ -195,8 +206,15 @@ class Checker:
             shown.append(f"{place} ({values})")
         return "; ".join(shown)
 
-    def check(self, entry: Entry, rel: str, cols: list[str]) -> tuple[int, dict[str, int]]:
-        """Every per-row rule and the key's uniqueness within the input; (rows, extra column -> non-null)."""
+    #: Count the key's repeats in the aggregate of the row checks (one pass; the Spark engine, where every
+    #: query is a job) instead of in a query of its own (DuckDB, where a DISTINCT beside the other
+    #: aggregates costs more than a second scan of a table just read).
+    KEY_REPEATS_WITH_CHECKS = False
+
+    def check(self, entry: Entry, rel: str, cols: list[str], also: Sequence[str] = ()) -> Checked:
+        """Every per-row rule and the key's uniqueness within the input: its rows, each column outside the
+        contract with its non-null values, and the values of the aggregates `also` asks for (computed in
+        the same pass)."""
         table = entry.table
         missing = [c for c in table.column_names if c not in cols]
         if missing:
@@ -207,24 +225,31 @@ class Checker:
         extra = [c for c in cols if c not in table.column_names and c not in _PARQUET_META
                  and c not in entry.hive_keys]
         checks = row_checks(table, self.native(rel, table))
-        aggs = ["count(*)"] + [f"count_if({cond})" for _, _, cond in checks] + [f"count({q(c)})" for c in extra]
-        counts = self._one(f"SELECT {', '.join(aggs)} FROM {rel}")
-        rows, bad, extra_counts = counts[0], counts[1:1 + len(checks)], counts[1 + len(checks):]
+        key = q(table.key)
+        repeats = [f"count({key}) - count(DISTINCT {key})"] if self.KEY_REPEATS_WITH_CHECKS else []
+        aggs = ["count(*)"] + [f"count_if({cond})" for _, _, cond in checks] + [f"count({q(c)})" for c in extra] \
+            + repeats + list(also)
+        counts = list(self._one(f"SELECT {', '.join(aggs)} FROM {rel}"))
+        rows, counts = counts[0], counts[1:]
+        bad, counts = counts[:len(checks)], counts[len(checks):]
+        extra_counts, counts = counts[:len(extra)], counts[len(extra):]
+        repeated, also_values = (counts[0], counts[1:]) if repeats else (None, counts)
         problems = [(chk, n) for chk, n in zip(checks, bad) if n]
         if problems:
             (column, what, cond), n = problems[0]
-            key = table.key
-            show = [key, column] if column != key else [key]
+            show = [table.key, column] if column != table.key else [table.key]
             more = f" (and {len(problems) - 1} more problem(s) in this table)" if len(problems) > 1 else ""
             raise DataError(
                 f"{entry.label}: table {table.name}, column {column}: {n} row(s) where the value {what}; "
                 f"first offending rows: {self.where(entry, rel, cond, show)}{more}"
             )
         # one pass counts the repeated keys; only when there are some, a second names them
-        if self._one(f"SELECT count({q(table.key)}) - count(DISTINCT {q(table.key)}) FROM {rel}")[0]:
-            dup = f"{q(table.key)} IN (SELECT {q(table.key)} FROM {rel} GROUP BY 1 HAVING count(*) > 1)"
+        if repeated is None:
+            repeated = self._one(f"SELECT count({key}) - count(DISTINCT {key}) FROM {rel}")[0]
+        if repeated:
+            dup = f"{key} IN (SELECT {key} FROM {rel} GROUP BY 1 HAVING count(*) > 1)"
             self.reject_if(entry, rel, dup, [table.key], f"column {table.key}: duplicate key in {{n}} row(s)")
-        return rows, dict(zip(extra, extra_counts))
+        return Checked(rows, dict(zip(extra, extra_counts)), tuple(also_values))
 
     def native(self, rel: str, table: Table) -> frozenset[str]:
         """The contract columns that rel holds with the contract's type already (see NATIVE_TYPES)."""

@@ -32,11 +32,17 @@ EXAMPLE = "2026-11-01T06:00:00Z"
 
 # -- computed at load ------------------------------------------------------------------------------
 
+def span_aggregates(table: Table, value=lambda column: f'"{column.name}"') -> list[str]:
+    """The two aggregates giving (earliest, latest) of a table (see the module's docstring); `value` gives
+    a column's typed value (default: the column of a typed table)."""
+    stamps = [f"max({value(c)})" for c in table.columns if c.type == "TIMESTAMP"]
+    latest = stamps[0] if len(stamps) == 1 else f"greatest({', '.join(stamps)})"
+    return [f"min({value(table.column(table.time_column))})", latest]
+
+
 def span_sql(table: Table, relation: str) -> str:
     """SQL giving (earliest, latest) of a typed table (see the module's docstring)."""
-    stamps = [f'max("{c.name}")' for c in table.columns if c.type == "TIMESTAMP"]
-    latest = stamps[0] if len(stamps) == 1 else f"greatest({', '.join(stamps)})"
-    return f'SELECT min("{table.time_column}"), {latest} FROM {relation}'
+    return f"SELECT {', '.join(span_aggregates(table))} FROM {relation}"
 
 
 def data_end_of(latest: list[datetime | None], exported: datetime | None) -> tuple[datetime | None, str]:

@@ -248,7 +248,8 @@ class _Build:
             self.con.execute(f"CREATE TABLE main.{q(table.name)} ({defs})")
             return
         rel, cols = self.checker.stage(entry, table.name)
-        rows, extra = self.checker.check(entry, rel, cols)
+        checked = self.checker.check(entry, rel, cols)
+        rows, extra = checked.rows, checked.extra
         self.checker.check_references(entry, rel, present)
         native = self.checker.native(rel, table)
         self.con.execute(f"CREATE TABLE main.{q(table.name)} AS SELECT {typed_select(table, native)} FROM {rel}")
@@ -262,7 +263,8 @@ class _Build:
         rel_name = _only_file(unit, self.source)
         name = part_name(rel_name)
         rel, cols = self.checker.stage(unit, name)
-        rows, extra = self.checker.check(unit, rel, cols)
+        checked = self.checker.check(unit, rel, cols)
+        rows, extra = checked.rows, checked.extra
         key, time_col = q(table.key), table.column(table.time_column)
         native = self.checker.native(rel, table)
         kmin, kmax, tmin, tmax = self.con.execute(

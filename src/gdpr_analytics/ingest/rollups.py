@@ -4,7 +4,7 @@ last order), so the retention rule reads one row per customer instead of groupin
 
 Each roll-up table holds the rows of a named query of queries/rollups/ for every month the access log
 touches (`month_start` = first instant of the month, UTC). `load` recomputes exactly the months that a
-new, changed or removed access log file touches; tests/test_incremental.py checks the tables equal a
+new, changed or removed access log file touches; tests/ingest/test_incremental.py checks the tables equal a
 recomputation from the events after every kind of change. The orders roll-up (SNAPSHOT_TABLES) is
 rebuilt whole whenever the orders table is.
 """

@@ -51,7 +51,8 @@ from ..engines.base import Engine
 from ..policy import register
 from . import index, manifest, overview, pages, summary
 from . import status as statusmod
-from .notebooks import CELL_TIMEOUT, check_kernel, default_jobs, default_notebooks, execute_notebook, rerunnable
+from . import notebooks as kernels
+from .notebooks import CELL_TIMEOUT, execute_notebook, rerunnable
 from .spreadsheets import write_ropa_xlsx
 
 DESCRIPTIONS = {
@@ -157,11 +158,11 @@ def run_report(engine: Engine, ctx: MonthContext, *, out: str | Path = "reports"
     the month results are kept (default: the engine's). `jobs` notebooks run at a time (default: one per
     core, at most 4). `key`: the month's build key (`build_key`), recorded in the manifest."""
     started = utc_now()
-    nb_paths = [Path(p) for p in notebooks] if notebooks is not None else default_notebooks()
+    nb_paths = [Path(p) for p in notebooks] if notebooks is not None else kernels.default_notebooks()
     for p in nb_paths:
         if not p.is_file():
             raise UsageError(f"report: notebook {p} does not exist")
-    check_kernel()
+    kernels.check_kernel()
     out = Path(out).absolute()
     month = ctx.month
     final = out / month.label
@@ -176,7 +177,7 @@ def run_report(engine: Engine, ctx: MonthContext, *, out: str | Path = "reports"
         raise UsageError(f"report: cannot write to {out}: {exc.strerror or exc}") from None
     build = Build(engine=engine, ctx=ctx, out=out, staging=staging,
                   store=store if store is not None else Store(engine.results), notebooks=nb_paths,
-                  step=Steps(month, show), jobs=jobs or default_jobs(), cell_timeout=cell_timeout,
+                  step=Steps(month, show), jobs=jobs or kernels.default_jobs(), cell_timeout=cell_timeout,
                   key=key or build_key(engine, ctx, out), started=started)
     try:
         write_tables(build)

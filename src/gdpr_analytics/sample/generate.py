@@ -6,7 +6,7 @@ Everything is generated in DuckDB SQL over `range()`, joined to the small Belgia
 Determinism. Every random choice is `rnd(key, 'salt')`: a hash of (seed, salt) mixed with a row key
 (a row index, or a hash of the columns the choice depends on). No `random()`, no order-dependent
 aggregate, and every file is written ORDER BY its key, so a seed gives the same bytes on every run
-whatever the thread scheduling (tests/test_sample.py regenerates `data_samples/` and compares bytes).
+whatever the thread scheduling (tests/sample/test_sample.py regenerates `data_samples/` and compares bytes).
 
 What the data looks like (defaults: 2,000 customers, 30,000 access events, data up to 2026-10-31):
 - customers created over six years (growing), Dutch-, French- and other-named, addresses in Belgian
@@ -88,7 +88,7 @@ _MACROS = [
     "CREATE TEMP MACRO logu(k, salt, lo, hi) AS "
     "CAST(floor(exp(ln(lo) + rnd(k, salt) * (ln(hi + 1) - ln(lo)))) AS BIGINT)",
     # minutes Brussels is ahead of UTC at UTC instant ts (EU rule: last Sunday of March and of
-    # October, 01:00 UTC); checked against the tz database in tests/test_sample.py
+    # October, 01:00 UTC); checked against the tz database in tests/sample/test_sample.py
     "CREATE TEMP MACRO last_sunday(y, m) AS make_date(y, m, 31) - CAST(dayofweek(make_date(y, m, 31)) AS INTEGER)",
     "CREATE TEMP MACRO brussels_offset(ts) AS CASE WHEN "
     "ts >= last_sunday(year(ts), 3) + INTERVAL 1 HOUR AND ts < last_sunday(year(ts), 10) + INTERVAL 1 HOUR "

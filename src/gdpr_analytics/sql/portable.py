@@ -3,7 +3,7 @@
 The files of queries/ are written in DuckDB's dialect, restricted to constructs that sqlglot translates
 to Spark SQL with the same meaning. `to_spark` translates one text (cached: each file is translated once
 per process); `problems` names every construct of a text that is outside the subset, which
-tests/test_portable.py runs on every file (and on the SQL the engines generate for the contract checks).
+tests/sql/test_portable.py runs on every file (and on the SQL the engines generate for the contract checks).
 
 Outside the subset, and what to write instead (each seen to go wrong on DuckDB 1.4 / Spark 4.x):
 - `generate_series(…) AS t(m)`: sqlglot loses the column alias. Write

@@ -37,7 +37,7 @@ import pandas as pd
 from ...core.errors import EngineError, GdprAnalyticsError, first_line
 from ...core.instants import format_instant
 from ...ingest import coverage, rollups
-from ...ingest.checks import q, typed_select
+from ...ingest.checks import q, typed, typed_select
 from ...ingest.contract import TABLES
 from ...ingest.layout import BOOKKEEPING, info_rows
 from ...ingest.source import fingerprint, input_files, meta_file, relative, scan
@@ -68,6 +68,20 @@ def _mirror():
     for name, ddl in BOOKKEEPING.items():
         con.execute(f"CREATE TABLE {name} ({ddl})")
     rollups.create(con)
+    return con
+
+
+def _bookkeeping_db(books: dict[str, list[tuple]]):
+    """An in-memory DuckDB database holding the bookkeeping tables' rows."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name, rows in books.items():
+        con.execute(f"CREATE TABLE {name} ({BOOKKEEPING[name]})")
+        if rows:
+            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in BOOKKEEPING[name].split(','))})",
+                            rows)
     return con
 
 
@@ -225,13 +239,13 @@ class SparkEngine(Engine):
             raw = f"_raw_{table.name}"
             rel, cols = checker.stage(entry, raw)
             self._views.append(raw)
-            rows, extra = checker.check(entry, rel, cols)
+            checked = checker.check(entry, rel, cols, coverage.span_aggregates(table, typed))
+            rows, extra = checked.rows, checked.extra
             checker.check_references(entry, rel, set(entries))
-            typed = self._spark.sql(portable.to_spark(f"SELECT {typed_select(table)} FROM {rel}"))
-            self._view(table.name, typed, cache=True)
+            typed_rows = self._spark.sql(portable.to_spark(f"SELECT {typed_select(table)} FROM {rel}"))
+            self._view(table.name, typed_rows, cache=True)
             counts[table.name] = rows
-            spans[table.name] = tuple(self._spark.sql(
-                portable.to_spark(coverage.span_sql(table, q(table.name)))).collect()[0])
+            spans[table.name] = checked.also
             per_file = checker.rows_per_file(entry, rel)
             for f in entry.files:
                 info = self.files[relative(f, self.source)]
@@ -259,6 +273,15 @@ class SparkEngine(Engine):
 
         for name, rows in books.items():
             self._view(name, self._spark.createDataFrame(rows, spark_ddl(BOOKKEEPING[name])))
+        self._bookkeeping = _bookkeeping_db(books)
+
+    def _book(self, sql: str) -> pd.DataFrame:
+        """The bookkeeping the analysis reads (base.Engine) from the rows `_read` made, in DuckDB (in memory,
+        at once): the same values and column types as the views the queries read, without a Spark job."""
+        if sql not in self._books:
+            self._ready()
+            self._books[sql] = self._bookkeeping.execute(sql).df()
+        return self._books[sql]
 
     def _ensure_rollups(self) -> None:
         """The roll-ups of every month of the access log and of the orders, computed once by queries/rollups/

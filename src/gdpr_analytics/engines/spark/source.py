@@ -14,6 +14,7 @@ Spark cannot parse is explained by diagnose.explain, as the loader's.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -44,7 +45,26 @@ def spark_ddl(ddl: str) -> str:
 
 
 class SparkChecker(Checker):
-    """checks.Checker on a Spark session: stages an entry as a temp view and runs the checks there."""
+    """checks.Checker on a Spark session: stages an entry as a temp view and runs the checks there. Every
+    query is a Spark job, so a table's checks, its key's repeats, its span and a count of every column
+    (which makes Spark parse every field of a CSV record) are one aggregate, one pass."""
+
+    KEY_REPEATS_WITH_CHECKS = True
+
+    def check(self, entry: Entry, rel: str, cols: list[str], also=()):
+        """The checks in one pass; a CSV record Spark cannot parse fails that pass, and is explained as
+        the loader explains it (diagnose.explain: a broken quote, a row with the wrong number of fields)."""
+        every = [f"count({q(c)})" for c in cols if c != ROWID] if entry.kind == "csv" else []
+        try:
+            checked = super().check(entry, rel, cols, [*also, *every])
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Spark raises its own exception classes
+            if entry.kind != "csv":
+                raise
+            what = diagnose.explain(entry.path, len(cols)) or "cannot be read as CSV: " + _first_line(exc)
+            raise DataError(f"{entry.label}: table {entry.table.name}: {what}") from None
+        return replace(checked, also=checked.also[:len(also)])
 
     def __init__(self, spark, source: Path):
         super().__init__(None, source)
@@ -92,18 +112,12 @@ class SparkChecker(Checker):
         schema = StructType([StructField(n, StringType()) for n in names])
         # one file is one partition (multiLine files are not split): monotonically_increasing_id numbers
         # its records 0, 1, … in file order, like DuckDB's rowid
-        df = (self.spark.read.schema(schema)
-              .options(header=True, multiLine=True, mode="FAILFAST", quote='"', escape='"', encoding="UTF-8",
-                       enforceSchema=True, ignoreLeadingWhiteSpace=False, ignoreTrailingWhiteSpace=False)
-              .csv(str(entry.path))
-              .withColumn(ROWID, F.monotonically_increasing_id()))
-        try:
-            # every column of every record: a malformed record fails here, not in a check
-            df.selectExpr("count(*)", *[f"count(`{n}`)" for n in names]).collect()
-        except Exception as exc:  # noqa: BLE001 - Spark raises its own exception classes
-            what = diagnose.explain(entry.path, len(names)) or "cannot be read as CSV: " + _first_line(exc)
-            raise DataError(f"{label}: table {table}: {what}") from None
-        return df
+        # a malformed record fails the checks' pass, which counts every column (`check`)
+        return (self.spark.read.schema(schema)
+                .options(header=True, multiLine=True, mode="FAILFAST", quote='"', escape='"', encoding="UTF-8",
+                         enforceSchema=True, ignoreLeadingWhiteSpace=False, ignoreTrailingWhiteSpace=False)
+                .csv(str(entry.path))
+                .withColumn(ROWID, F.monotonically_increasing_id()))
 
     def _parquet(self, entry: Entry):
         """The Parquet files, each file's columns renamed as checks.column_names says, with `_file`,
