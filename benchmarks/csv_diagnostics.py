@@ -20,8 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from gdpr_analytics.ingest import diagnose
 from gdpr_analytics.core.files import sha256_file
+from gdpr_analytics.ingest import diagnose
 
 REPO = Path(__file__).resolve().parents[1]
 

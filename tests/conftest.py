@@ -134,16 +134,18 @@ def _month_of(db: Path) -> str:
     """GDPR_TEST_MONTH, else the last month the data covers."""
     if os.environ.get("GDPR_TEST_MONTH"):
         return os.environ["GDPR_TEST_MONTH"]
-    from gdpr_analytics.analysis.context import Coverage
     from sources import connect
+
+    from gdpr_analytics.analysis.context import Coverage
 
     with connect(db) as engine:
         return Coverage.of(engine).last_month().label
 
 
 def _run_report(label: str, source: Path, db: Path, month: str, out: Path) -> Report:
-    from gdpr_analytics.report.build import run_report
     from sources import connect, context
+
+    from gdpr_analytics.report.build import run_report
 
     with connect(db) as engine:
         folder = Path(run_report(engine, context(engine, month), out=out))

@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-from gdpr_analytics.ingest.load import load_to_file
-
 from sources import write_source
+
+from gdpr_analytics.ingest.load import load_to_file
 
 BOOKKEEPING_SKIP = {"loaded_at", "load_mode", "source"}  # differ between two loads by nature
 

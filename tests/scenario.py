@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from sources import write_table
+
 from gdpr_analytics.core.month import Month
 from gdpr_analytics.ingest.contract import TABLES
-
-from sources import write_table
 
 MONTH = Month.parse("2026-10")
 AS_OF = datetime(2026, 11, 1)

@@ -1,6 +1,7 @@
 """The rule catalogue, read from the query headers."""
 
 import pytest
+
 from gdpr_analytics.analysis import rules
 
 

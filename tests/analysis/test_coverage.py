@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from gdpr_analytics.analysis.context import Coverage
-
 from sources import write_source
+
+from gdpr_analytics.analysis.context import Coverage
 
 REPO = Path(__file__).resolve().parents[2]
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))

@@ -1,11 +1,11 @@
 """cross_border.csv (analysis.statistics.cross_border): the month's events grouped, counted by hand."""
 
+from sources import connect, context, write_source
+
 from gdpr_analytics.analysis.results import month_results
 from gdpr_analytics.analysis.statistics import cross_border
 from gdpr_analytics.core.csvfile import csv_text
 from gdpr_analytics.ingest.load import load_to_file
-
-from sources import connect, context, write_source
 
 
 def test_cross_border_groups_counts_and_flags_third_countries(tmp_path):

@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sources import connect, write_source
+
 from gdpr_analytics.analysis import results, statistics
 from gdpr_analytics.analysis.context import MonthContext
 from gdpr_analytics.analysis.store import Store
 from gdpr_analytics.commands.load import latest_month_results
 from gdpr_analytics.core.month import Month
-from gdpr_analytics.engines.base import results_beside
-from gdpr_analytics.policy.history import PolicyHistory
 from gdpr_analytics.core.parameters import Parameters
+from gdpr_analytics.engines.base import results_beside
 from gdpr_analytics.ingest.load import load_to_file
+from gdpr_analytics.policy.history import PolicyHistory
 from gdpr_analytics.policy.model import load_policy
-
-from sources import connect, write_source
 
 MONTH = Month.parse("2026-10")
 

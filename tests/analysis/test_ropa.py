@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from scenario import CUSTOMER_EXTRA, MONTH, UPLOAD_EXTRA, load_scenario
+from sources import connect
+
 from gdpr_analytics.analysis import observed, ropa
 from gdpr_analytics.analysis.context import MonthContext
 from gdpr_analytics.core.csvfile import write_csv
 from gdpr_analytics.policy.history import PolicyHistory
 from gdpr_analytics.policy.model import load_policy
 from gdpr_analytics.report.spreadsheets import write_ropa_xlsx
-
-from scenario import CUSTOMER_EXTRA, MONTH, UPLOAD_EXTRA, load_scenario
-from sources import connect
 
 CONTROLLER_IDS = ["P1", "P2", "P3", "P4"]
 

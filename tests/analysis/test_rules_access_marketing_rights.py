@@ -1,7 +1,6 @@
 """XB-001…005, MKT-001…003, DSR-001 and MIN-001 at their boundaries; expected answers by hand."""
 
 import pytest
-
 from sources import evaluate_source, found, write_source
 
 # every rule's boundaries on both engines (SPEC §9): the same answers, worked out by hand

@@ -1,7 +1,6 @@
 """RET-001…RET-005 at their boundaries; every expected finding worked out by hand (SPEC §4, §5)."""
 
 import pytest
-
 from sources import evaluate_source, found, write_source
 
 # every rule's boundaries on both engines (SPEC §9): the same answers, worked out by hand

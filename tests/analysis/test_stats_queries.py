@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from gdpr_analytics.sql import queries
-
-from sources import context
 from scenario import CUSTOMER_EXTRA, MONTH, UPLOAD_EXTRA, load_scenario  # noqa: E402
+from sources import context
+
+from gdpr_analytics.sql import queries
 
 
 @pytest.fixture(scope="module")

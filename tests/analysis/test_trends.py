@@ -4,10 +4,10 @@ what the rules, or a plain count over the events, give for that month."""
 from __future__ import annotations
 
 import pytest
+from sources import connect, context
+
 from gdpr_analytics.analysis import rules
 from gdpr_analytics.core.month import Month
-
-from sources import connect, context
 
 MONTHS = ["2025-11", "2026-02", "2026-10"]
 

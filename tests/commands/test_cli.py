@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sources import write_source
 
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from gdpr_analytics.ingest.load import load_to_file
-
 from sources import write_source
+
+from gdpr_analytics.ingest.load import load_to_file
 
 CLI = [sys.executable, "-m", "gdpr_analytics.cli"]
 

@@ -7,6 +7,7 @@ import io
 from datetime import datetime, timezone
 
 import pandas as pd
+
 from gdpr_analytics.core import csvfile as output
 
 TEXTS = ["plain", "", None, "a,b", 'say "hi"', "line\nbreak", "lone\rcr", "crlf\r\n", "=SUM(A1)", "+1", "-1",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from sources import connect
+
 from gdpr_analytics.core import resources
 from gdpr_analytics.core.errors import UsageError
 from gdpr_analytics.ingest.load import load_to_file
-
-from sources import connect
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from sources import write_source
+
 from gdpr_analytics.core.errors import EngineError, UsageError
 from gdpr_analytics.engines import factory
 from gdpr_analytics.engines.duckdb import DuckDBEngine
 from gdpr_analytics.ingest.load import load_to_file
-
-from sources import write_source
 
 SOURCE = dict(customers=[{"customer_id": "C1"}],
               orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-07-01T00:00:00"}],

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, in_ci
 from sources import write_source
 from spark_connect_server import ConnectServer, free_port, unavailable

@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from sources import write_source
+
 from gdpr_analytics.analysis import statistics as stats
 from gdpr_analytics.analysis.context import Coverage, MonthContext
 from gdpr_analytics.analysis.rules import evaluate
@@ -19,8 +21,6 @@ from gdpr_analytics.core.errors import DataError
 from gdpr_analytics.core.month import Month
 from gdpr_analytics.ingest.contract import TABLES
 from gdpr_analytics.policy.history import load_history
-
-from sources import write_source
 
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 HISTORY = load_history(None)
@@ -42,10 +42,11 @@ def month_files(engine, month: str, **params) -> dict[str, str]:
 
 def engines(source: Path, db: Path | None = None):
     """(DuckDB engine on the source loaded by the real loader, Spark engine on the source read in place)."""
+    from sources import connect
+
     from gdpr_analytics.engines.spark.engine import SparkEngine
     from gdpr_analytics.engines.spark.session import local_session
     from gdpr_analytics.ingest.load import load_to_file
-    from sources import connect
 
     if db is None:
         db = source.parent / f"{source.name}.duckdb"

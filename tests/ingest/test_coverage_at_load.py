@@ -12,14 +12,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from gdpr_analytics.core.errors import DataError, UsageError
-from gdpr_analytics.core.month import Month
-from gdpr_analytics.analysis.context import Coverage, TableCoverage
-from gdpr_analytics.ingest.contract import TABLES
-from gdpr_analytics.ingest.load import load_to_file
-
 from partitions import _content, _events, _partitioned, _same_as_full, _write_partition
 from sources import connect, write_source, write_table
+
+from gdpr_analytics.analysis.context import Coverage, TableCoverage
+from gdpr_analytics.core.errors import DataError, UsageError
+from gdpr_analytics.core.month import Month
+from gdpr_analytics.ingest.contract import TABLES
+from gdpr_analytics.ingest.load import load_to_file
 
 D = datetime
 

@@ -14,9 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from gdpr_analytics.core.errors import DataError
-from gdpr_analytics.ingest.load import load_to_file
-
 from partitions import (  # noqa: E402
     _content,
     _coverage_recomputed,
@@ -28,6 +25,9 @@ from partitions import (  # noqa: E402
     _write_partition,
 )
 from sources import write_source
+
+from gdpr_analytics.core.errors import DataError
+from gdpr_analytics.ingest.load import load_to_file
 
 
 @pytest.fixture()

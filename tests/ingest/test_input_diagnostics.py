@@ -13,12 +13,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from sources import connect, write_source
+
 from gdpr_analytics.core.errors import DataError
 from gdpr_analytics.ingest import diagnose
 from gdpr_analytics.ingest.contract import CUSTOMERS, TABLES
 from gdpr_analytics.ingest.load import load_to_file
-
-from sources import connect, write_source
 
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 GOOD = dict(

@@ -6,11 +6,11 @@ import shutil
 
 import duckdb
 import pytest
-from gdpr_analytics.ingest import contract as CONTRACT
-from gdpr_analytics.core.errors import DataError
-from gdpr_analytics.ingest.load import load_to_file
-
 from sources import write_source, write_table
+
+from gdpr_analytics.core.errors import DataError
+from gdpr_analytics.ingest import contract as CONTRACT
+from gdpr_analytics.ingest.load import load_to_file
 
 GOOD = dict(
     customers=[{"customer_id": "C1"}, {"customer_id": "C2", "account_type": "pro"}],

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from sources import write_source
+
 from gdpr_analytics import explore
 from gdpr_analytics.ingest.load import load_to_file
-
-from sources import write_source
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "explore.ipynb"
 

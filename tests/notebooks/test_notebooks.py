@@ -13,10 +13,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from gdpr_analytics.report import notebooks as report
-
 from notebook_runs import NAMES, NOTEBOOKS, PARAMETERS, check_executed, execute, outputs_html, visible_text  # noqa: E402
 from scenario import load_scenario
+
+from gdpr_analytics.report import notebooks as report
 
 OPTIONAL = ("uploads", "marketing_sends", "dsr_requests")
 
@@ -98,6 +98,7 @@ def test_every_named_query_of_a_notebook_exists(name):
 
 def test_tables_escape_every_value_and_refuse_personal_columns():
     import pandas as pd
+
     from gdpr_analytics.notebook import frame_html
 
     out = frame_html(pd.DataFrame({"processor": [HOSTILE], "events": [1]}))
@@ -108,6 +109,7 @@ def test_tables_escape_every_value_and_refuse_personal_columns():
 
 def test_tables_longer_than_a_screen_are_folded():
     import pandas as pd
+
     from gdpr_analytics.notebook import FOLD_ROWS, frame_html
 
     short = frame_html(pd.DataFrame({"n": range(FOLD_ROWS)}))
@@ -120,6 +122,7 @@ def test_tables_longer_than_a_screen_are_folded():
 
 def test_charts_use_an_offline_renderer_without_cdn():
     import plotly.io as pio
+
     from gdpr_analytics import charts
 
     assert charts.use_offline_renderer() == "plotly_mimetype+notebook"
@@ -197,8 +200,9 @@ def test_absent_optional_tables_are_not_assessed(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_executes_on_the_sample(sample_db, name, tmp_path):
-    from gdpr_analytics.analysis.context import Coverage
     from sources import connect
+
+    from gdpr_analytics.analysis.context import Coverage
 
     with connect(sample_db) as engine:
         month = Coverage.of(engine).last_month().label

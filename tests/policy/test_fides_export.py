@@ -11,6 +11,7 @@ import yaml
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 from fideslang.models import Taxonomy
 from fideslang.parse import load_manifests_into_taxonomy
+
 from gdpr_analytics.core.errors import PolicyError
 from gdpr_analytics.policy import fides as fides_export
 from gdpr_analytics.policy.model import load_policy

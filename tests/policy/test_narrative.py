@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from notebook_runs import NAMES, check_executed, execute, visible_text
+from scenario import load_scenario
+
 from gdpr_analytics.core.assets import default_policy_path
 from gdpr_analytics.policy import narrative
 from gdpr_analytics.policy.model import load_policy
-
-from notebook_runs import NAMES, check_executed, execute, visible_text
-from scenario import load_scenario
 
 #: Facts of the MyStamp notice that must not appear when the policy declares others. Processor names are
 #: matched case-sensitively: the scenario's access log names processors in lower case ("tcs"), as data.

@@ -3,6 +3,7 @@
 import pytest
 import yaml
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+
 from gdpr_analytics.core.errors import PolicyError
 from gdpr_analytics.policy.model import load_policy
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sources import connect, write_source
+
 from gdpr_analytics.analysis.context import MonthContext
 from gdpr_analytics.analysis.rules import evaluate
 from gdpr_analytics.core.assets import default_policy_path
@@ -20,8 +22,6 @@ from gdpr_analytics.core.month import Month
 from gdpr_analytics.core.parameters import Parameters
 from gdpr_analytics.ingest.load import load_to_file
 from gdpr_analytics.policy.history import changes, load_history
-
-from sources import connect, write_source
 
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 OCT = Month.parse("2026-10")

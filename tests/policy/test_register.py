@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
 from gdpr_analytics.core.assets import default_policy_path
 from gdpr_analytics.policy import register
 from gdpr_analytics.policy.model import load_policy

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from gdpr_analytics.core.assets import default_policy_path
 
 MIN_LENGTH = 6  # a normalised value shorter than this is not scanned (it would match by chance)

@@ -22,15 +22,15 @@ from pathlib import Path
 import markupsafe
 import pandas as pd
 import pytest
+from sources import context, make_report, write_source
+
 from gdpr_analytics.core.errors import GdprAnalyticsError, UsageError
 from gdpr_analytics.core.month import Month
 from gdpr_analytics.policy import register
 from gdpr_analytics.report import build as report
-from gdpr_analytics.report import notebooks as kernels
 from gdpr_analytics.report import manifest, status
+from gdpr_analytics.report import notebooks as kernels
 from gdpr_analytics.report import pages as html_export
-
-from sources import context, make_report, write_source
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OK_NB = FIXTURES / "report_ok.ipynb"
@@ -212,11 +212,11 @@ def test_auditor_page_is_self_contained_with_charts(fixture_report):
 
 @pytest.mark.slow
 def test_findings_csv_equals_the_findings_command(fixture_report, tiny_db, capsys):
+    from sources import connect
+
     from gdpr_analytics.analysis.rules import evaluate
     from gdpr_analytics.cli import main
     from gdpr_analytics.core.csvfile import csv_text
-
-    from sources import connect
 
     written = (fixture_report / "findings.csv").read_bytes()
     con = connect(tiny_db)
@@ -538,10 +538,10 @@ def _real_notebooks_present() -> bool:
 def test_sample_report(sample_report, sample_db):
     if not _real_notebooks_present():
         pytest.skip("the report notebooks (notebooks/NN_*.ipynb) are not written yet")
+    from sources import connect
+
     from gdpr_analytics.analysis.rules import evaluate
     from gdpr_analytics.core.csvfile import csv_text
-
-    from sources import connect
 
     folder = sample_report.folder
     pages = sorted(p.name for p in folder.glob("*.html") if p.name != "index.html")

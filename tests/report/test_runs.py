@@ -16,10 +16,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sources import write_source
+
 from gdpr_analytics.ingest.load import load_to_file
 from gdpr_analytics.report import summary
-
-from sources import write_source
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OK_NB = FIXTURES / "report_ok.ipynb"

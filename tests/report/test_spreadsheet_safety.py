@@ -7,11 +7,11 @@ import csv
 import io
 import re
 
+import hostile
 import pandas as pd
 import pytest
-from gdpr_analytics.core.csvfile import csv_text, neutralise, write_csv
 
-import hostile
+from gdpr_analytics.core.csvfile import csv_text, neutralise, write_csv
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")  # a plain number is not a formula

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
+
 from gdpr_analytics.core.errors import UsageError
 from gdpr_analytics.ingest.contract import ERASABLE_CUSTOMER_COLUMNS, TABLES
 from gdpr_analytics.sample import generate as sample
@@ -281,8 +282,9 @@ def test_access_log_processors_countries_and_hours(con):
 
 def test_every_rule_has_a_finding_in_the_latest_month(sample_db):
     """The committed sample, loaded by the real loader, gives >= 1 finding per rule for 2026-10, and few."""
-    from gdpr_analytics.analysis.rules import evaluate
     from sources import connect, context
+
+    from gdpr_analytics.analysis.rules import evaluate
 
     c = connect(sample_db)
     try:

@@ -3,6 +3,7 @@ each construct known to differ between DuckDB and Spark, and no translated file 
 lacks (asked of a real Spark session: its function registry)."""
 
 import pytest
+
 from gdpr_analytics.ingest.checks import row_checks, typed_select
 from gdpr_analytics.ingest.contract import TABLES
 from gdpr_analytics.ingest.coverage import span_sql

@@ -1,14 +1,14 @@
 """Every query file: a complete header, parameters declared as used, and it prepares on the schema."""
 
 import pytest
+from sources import evaluate_source, write_source
+
 from gdpr_analytics.analysis.context import MonthContext
 from gdpr_analytics.analysis.rules import CATALOGUE
-from gdpr_analytics.policy.history import load_history
 from gdpr_analytics.core.month import Month
 from gdpr_analytics.core.parameters import Parameters
+from gdpr_analytics.policy.history import load_history
 from gdpr_analytics.sql import queries
-
-from sources import evaluate_source, write_source
 
 ALL = sorted(queries.all_queries())
 
@@ -38,9 +38,9 @@ def test_header_is_complete_and_params_match_the_sql(name):
 
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
-    from gdpr_analytics.ingest.load import load_to_file
-
     from sources import connect
+
+    from gdpr_analytics.ingest.load import load_to_file
 
     tmp = tmp_path_factory.mktemp("schema")
     src = write_source(tmp / "src", uploads=[], marketing_sends=[], dsr_requests=[])

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import duckdb

@@ -50,8 +50,8 @@ from ..core.progress import log_line
 from ..engines.base import Engine
 from ..policy import register
 from . import index, manifest, overview, pages, summary
-from . import status as statusmod
 from . import notebooks as kernels
+from . import status as statusmod
 from .notebooks import CELL_TIMEOUT, execute_notebook, rerunnable
 from .spreadsheets import write_ropa_xlsx
 
