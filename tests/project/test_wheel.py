@@ -51,7 +51,7 @@ def test_installed_into_a_fresh_environment_it_runs_from_an_empty_folder(wheel, 
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     python, command = env_dir / "bin" / "python", env_dir / "bin" / "gdpr-analytics"
-    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel], cwd=tmp_path)
+    run([python, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check", wheel], cwd=tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
     # nothing of the checkout: not on the path, not the working folder, no PYTHONPATH

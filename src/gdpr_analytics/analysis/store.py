@@ -16,23 +16,12 @@ import json
 import os
 import shutil
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
-from ..core.assets import asset_dir, package_root
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """SHA-256 of every module of the package and every query file: what computed the results."""
-    digest = hashlib.sha256()
-    for root, suffix in ((package_root(), ".py"), (asset_dir("queries"), ".sql")):
-        for path in sorted(p for p in root.rglob(f"*{suffix}") if p.is_file()):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+from ..core.assets import code_fingerprint  # noqa: F401 - part of the key (results.key_parts)
 
 
 def key_of(parts: dict[str, Any]) -> str:

@@ -8,6 +8,8 @@ key hashes every module under it (analysis/store.py).
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -30,3 +32,14 @@ def asset_dir(name: str) -> Path:
 
 def default_policy_path() -> Path:
     return asset_dir("policies") / "mystamp.yml"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 of every module of the package and every query file: what computed a stored answer (the
+    month results' key, the Spark engine's stored checks)."""
+    digest = hashlib.sha256()
+    for root, suffix in ((package_root(), ".py"), (asset_dir("queries"), ".sql")):
+        for path in sorted(p for p in root.rglob(f"*{suffix}") if p.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

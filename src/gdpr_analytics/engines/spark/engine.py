@@ -12,6 +12,10 @@
   `_load_info`, `_load_ignored`: ingest.layout.BOOKKEEPING's columns), computed as the loader computes it:
   rows, earliest and latest per table (coverage.span_sql), the data end (coverage.data_end_of, or
   source.yml), input files with size, SHA-256 and rows, extra columns, ignored entries.
+  The bookkeeping of a source state is stored in the results folder (`<results>/<data[:16]>/_checked/
+  <key>.duckdb`, keyed by the data's fingerprint, the code's and the session kind): a later command on the
+  same files (a `findings` after the `report`, a notebook) reads the coverage from there, and answers from
+  stored month results without starting Spark; new or changed files check the source again.
 - **the roll-ups**: queries/rollups/*.sql run once over every month of the access log, at the first
   query that reads one.
 - **the dialect**: each query translated by sql.portable.to_spark (cached), run with `spark.sql(text, args)`,
@@ -25,6 +29,8 @@ Sessions (local mode or Spark Connect, always UTC) come from session.py.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import warnings
 from datetime import datetime, timezone
@@ -32,8 +38,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
+import duckdb
 import pandas as pd
 
+from ...core.assets import code_fingerprint
 from ...core.errors import EngineError, GdprAnalyticsError, first_line
 from ...core.instants import format_instant
 from ...ingest import coverage, rollups
@@ -57,7 +65,6 @@ def _mirror():
     """An empty in-memory DuckDB database with every table a query may read (the contract's tables, the
     policy tables, the bookkeeping and the roll-ups): DESCRIBE of a query there gives the column types
     the DuckDB engine's answer has."""
-    import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -71,10 +78,27 @@ def _mirror():
     return con
 
 
-def _bookkeeping_db(books: dict[str, list[tuple]]):
-    """An in-memory DuckDB database holding the bookkeeping tables' rows."""
-    import duckdb
+def _bookkeeping_db(books: dict[str, list[tuple]], path: Path | None = None):
+    """A DuckDB database holding the bookkeeping tables' rows: in memory, or at `path` (written under a
+    temporary name, then renamed into place, so a reader sees it whole or not at all)."""
 
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            done = _bookkeeping_db(books)
+            try:
+                done.execute(f"ATTACH '{tmp}' AS out")
+                for name in books:
+                    done.execute(f"CREATE TABLE out.{name} AS SELECT * FROM {name}")
+                done.execute("DETACH out")
+            finally:
+                done.close()
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return _stored_bookkeeping(path)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for name, rows in books.items():
@@ -82,6 +106,18 @@ def _bookkeeping_db(books: dict[str, list[tuple]]):
         if rows:
             con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in BOOKKEEPING[name].split(','))})",
                             rows)
+    return con
+
+
+def _stored_bookkeeping(path: Path):
+    """The bookkeeping stored at `path`, copied into memory (the file stays free for other commands)."""
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"ATTACH '{path}' AS stored (READ_ONLY)")
+    for name in BOOKKEEPING:
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM stored.{name}")
+    con.execute("DETACH stored")
     return con
 
 
@@ -94,7 +130,6 @@ def duckdb_types(sql: str, params: dict[str, Any]) -> list[tuple[str, str]]:
 def as_duckdb_frame(table, types: list[tuple[str, str]]) -> pd.DataFrame:
     """An Arrow table from Spark as the DuckDB engine's DataFrame: its columns (by position) cast to
     DuckDB's types and converted by DuckDB, so dtypes and values are the DuckDB engine's."""
-    import duckdb
 
     if table.num_columns != len(types):
         raise GdprAnalyticsError(f"Spark gave {table.num_columns} column(s) where DuckDB gives {len(types)}")
@@ -130,6 +165,7 @@ class SparkEngine(Engine):
         self._cached: list = []
         self._views: list[str] = []
         self._rollups = False
+        self._bookkeeping = None
         if history is not None:
             self.register_policy(history, month)
 
@@ -259,7 +295,7 @@ class SparkEngine(Engine):
         info = info_rows(
             loaded_at=format_instant(self._started_at or datetime.now(timezone.utc)), source=str(self.source.resolve()),
             engine=("spark_version", pyspark.__version__),
-            load_mode=LOAD_MODE + (f" (Spark Connect {self.remote})" if self.remote else " (local mode)"),
+            load_mode=self._load_mode(),
             data_sha256=self._fingerprint, data_end=format_instant(end) if end is not None else "",
             data_end_from=end_from, source_yml_sha256=self.meta.sha256 if self.meta else "")
         books = {
@@ -273,13 +309,37 @@ class SparkEngine(Engine):
 
         for name, rows in books.items():
             self._view(name, self._spark.createDataFrame(rows, spark_ddl(BOOKKEEPING[name])))
-        self._bookkeeping = _bookkeeping_db(books)
+        path = self._checked_path()
+        try:
+            self._bookkeeping = _bookkeeping_db(books, path)
+        except (OSError, duckdb.Error):  # a results folder that cannot be written: kept in memory only
+            self._bookkeeping = _bookkeeping_db(books)
+
+    def _load_mode(self) -> str:
+        return LOAD_MODE + (f" (Spark Connect {self.remote})" if self.remote else " (local mode)")
+
+    def _checked_path(self) -> Path | None:
+        """Where this source state's bookkeeping is stored (see the module's docstring)."""
+        if self.results is None:
+            return None
+        parts = {"data": self._fingerprint, "code": code_fingerprint(), "mode": self._load_mode()}
+        key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+        return self.results / self._fingerprint[:16] / "_checked" / f"{key}.duckdb"
 
     def _book(self, sql: str) -> pd.DataFrame:
         """The bookkeeping the analysis reads (base.Engine) from the rows `_read` made, in DuckDB (in memory,
-        at once): the same values and column types as the views the queries read, without a Spark job."""
+        at once): the same values and column types as the views the queries read, without a Spark job.
+        Stored by an earlier command on the same files, it is read from there without starting Spark."""
         if sql not in self._books:
-            self._ready()
+            if self._bookkeeping is None:
+                path = self._checked_path()
+                if path is not None and path.is_file():
+                    try:
+                        self._bookkeeping = _stored_bookkeeping(path)
+                    except duckdb.Error:  # damaged: check the source again
+                        self._bookkeeping = None
+            if self._bookkeeping is None:
+                self._ready()
             self._books[sql] = self._bookkeeping.execute(sql).df()
         return self._books[sql]
 
