@@ -68,7 +68,7 @@ def _content(db: Path) -> dict[str, list]:
 
 
 def _rollups_recomputed(db: Path) -> None:
-    """The roll-up tables hold exactly what a GROUP BY over every event (every order) gives."""
+    """The roll-up tables hold exactly what a GROUP BY over every event (every order, every send) gives."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         for table, sql in (
@@ -82,6 +82,12 @@ def _rollups_recomputed(db: Path) -> None:
                        count(DISTINCT actor_id), count(DISTINCT customer_id), coalesce(sum(record_count), 0)
                 FROM access_log GROUP BY ALL"""),
             ("_rollup_last_order", "SELECT customer_id, min(ordered_at), max(ordered_at) FROM orders GROUP BY ALL"),
+            # the coverage ledger of days (processors as the rules compare them: NBSP-padded TCS is tcs)
+            ("_rollup_access_day", """
+                SELECT date_trunc('month', occurred_at), date_trunc('day', occurred_at),
+                       lower(trim(processor, ' \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000')), count(*)
+                FROM access_log GROUP BY ALL"""),
+            ("_rollup_send_day", "SELECT date_trunc('day', sent_at), channel, count(*) FROM marketing_sends GROUP BY ALL"),
         ):
             stored = sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             fresh = sorted(con.execute(sql).fetchall(), key=repr)
@@ -91,17 +97,15 @@ def _rollups_recomputed(db: Path) -> None:
 
 
 def _coverage_recomputed(db: Path) -> None:
-    """_load_tables' earliest and latest, and the data end, are what the loaded rows give (SPEC §10)."""
+    """_load_tables' earliest and latest (the record instants), the data end, and the instants after it
+    are what the loaded rows give (SPEC §10)."""
     from gdpr_analytics.ingest.contract import TABLES
 
     con = duckdb.connect(str(db), read_only=True)
     try:
         latest_of_all = []
         for name, table in TABLES.items():
-            stamps = [c.name for c in table.columns if c.type == "TIMESTAMP"]
-            fresh = con.execute(f"SELECT min({table.time_column}), "
-                                f"(SELECT max(x) FROM (VALUES {', '.join(f'(max({c}))' for c in stamps)}) v(x)) "
-                                f"FROM {name}").fetchone()
+            fresh = con.execute(f"SELECT min({table.time_column}), max({table.time_column}) FROM {name}").fetchone()
             stored = con.execute("SELECT earliest, latest FROM _load_tables WHERE table_name = $t",
                                  {"t": name}).fetchone()
             assert stored == fresh, name
@@ -110,6 +114,16 @@ def _coverage_recomputed(db: Path) -> None:
         if info["data_end_from"] == "latest row":
             last = max(t for t in latest_of_all if t is not None)
             assert info["data_end"] == (last.date() + timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
+        if "data_end" in info:
+            end = info["data_end"].replace("T", " ").rstrip("Z")
+            fresh_after = []
+            for name, table in TABLES.items():
+                for c in (c.name for c in table.columns if c.type == "TIMESTAMP"):
+                    n = con.execute(f"SELECT count(*) FROM {name} WHERE {c} > CAST($e AS TIMESTAMP)", {"e": end}).fetchone()[0]
+                    if n:
+                        fresh_after.append((name, c, n))
+            stored_after = con.execute("SELECT table_name, column_name, later FROM _load_after_end").fetchall()
+            assert sorted(stored_after) == sorted(fresh_after)
     finally:
         con.close()
 

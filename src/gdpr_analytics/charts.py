@@ -132,6 +132,41 @@ def heatmap(df: pd.DataFrame, x: str, y: str, z: str, *, title: str = "", x_titl
     return _layout(fig, title, x_title if x_title is not None else x, y_title if y_title is not None else y)
 
 
+def ledger_heatmap(df: pd.DataFrame, month: str) -> go.Figure | None:
+    """The coverage ledger of one table for the month (analysis/ledger.py): members × UTC days, coloured by
+    events, each cell labelled with its count and, on a missing, thin or declared day, the state."""
+    if df.empty:
+        return None
+    df = _escaped(df.assign(day=df["day"].dt.strftime("%d")), ["member"])
+    members = list(dict.fromkeys(df["member"]))
+    days = sorted(set(df["day"]))
+    at = {(m, d): (int(n), st, e) for m, d, n, st, e in zip(df["member"], df["day"], df["events"], df["state"],
+                                                             df["expected"])}
+    z = [[at.get((m, d), (0, "ok", None))[0] for d in days] for m in members]
+    mark = {"missing": "✕ missing", "thin": "▽ thin", "declared": "declared"}
+    text = [[f"{at[(m, d)][0]}<br>{mark[at[(m, d)][1]]}" if (m, d) in at and at[(m, d)][1] in mark
+             else str(at.get((m, d), (0,))[0]) for d in days] for m in members]
+    hover = [[f"{m}, {month}-{d}: {at[(m, d)][0]} events"
+              + (f", expected {at[(m, d)][2]:g}" if (m, d) in at and at[(m, d)][2] == at[(m, d)][2]
+                 and at[(m, d)][2] is not None else "")
+              + (f" ({at[(m, d)][1]})" if (m, d) in at and at[(m, d)][1] != "ok" else "") for d in days]
+             for m in members]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=days, y=members, text=text, customdata=hover, texttemplate="%{text}", colorscale="Blues",
+        hovertemplate="%{customdata}<extra></extra>", colorbar={"title": {"text": "events"}}, xgap=1, ygap=1,
+    ))
+    for row, m in enumerate(members):
+        for col, d in enumerate(days):
+            if (m, d) in at and at[(m, d)][1] in ("missing", "thin"):
+                fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5,
+                              line={"color": "#b00020", "width": 3})
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig = _layout(fig, f"Events per day, {month} (red frame: a missing or thin day)", "day of the month (UTC)", "")
+    fig.update_layout(height=max(HEIGHT // 2, 90 + 40 * len(members)))
+    return fig
+
+
 def histogram(df: pd.DataFrame, x: str, *, color: str | None = None, title: str = "",
               x_title: str | None = None, nbins: int = 30) -> go.Figure | None:
     """Distribution of x (for example days past a deadline), one colour per value of color."""

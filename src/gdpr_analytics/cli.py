@@ -90,7 +90,8 @@ EXIT_STATUSES = """exit status:
   0   success
   1   the command failed (one line on stderr says why; earlier months of a range stay written)
   2   bad usage (an argument that is not valid)
-  3   report --fail-on high|new-high: the report was written and holds (new) high-severity findings
+  3   report --fail-on high|new-high|gaps: the report was written and holds (new) high-severity findings,
+      or a rule assessed with gaps in the logs
   75  report: another run holds the lock on --out and did not end within --wait seconds"""
 
 
@@ -140,9 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rebuild months already built from the same data, policy, parameters and code")
     p.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                    help="wait this long for another run on the same --out to end (default 0), then exit 75")
-    p.add_argument("--fail-on", choices=("never", "high", "new-high"), default="never",
+    p.add_argument("--fail-on", choices=("never", "high", "new-high", "gaps"), default="never",
                    help="exit 3 after writing a complete report that holds high-severity (or new "
-                        "high-severity) findings (default never)")
+                        "high-severity) findings, or (gaps) a rule assessed on a log with missing or thin "
+                        "days (default never)")
     p.add_argument("--jobs", type=_positive, metavar="N",
                    help="notebooks executed at the same time (default: one per core, at most 4)")
     _add_rule_parameters(p)

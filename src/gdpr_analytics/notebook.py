@@ -28,6 +28,7 @@ from IPython.display import HTML, display
 from . import __version__, charts
 from .analysis import observed, ropa, rules, statistics
 from .analysis.context import DEFAULT_COUNTRY, MonthContext
+from .analysis.ledger import gap_sentences
 from .analysis.results import MonthResults, month_results
 from .core.month import Month
 from .core.parameters import Parameters
@@ -235,8 +236,13 @@ class Page:
             if self.results.meta.get("computed_by", "duckdb") == "duckdb" else
             ("Source", f"{self.engine.location.name}, {info.get('load_mode', 'read in place')} at "
                        f"{info.get('loaded_at', 'unknown')} by gdpr-analytics {info.get('tool_version', 'unknown')}"),
-            ("Data end", f"{self.results.meta.get('data_end')} (the data covers every month up to the one "
-                         "before it)"),
+            ("Data", f"starts at {self.results.meta.get('data_start')} (the earliest record instant), ends at "
+                     f"{self.results.meta.get('data_end')} (the data covers every month from the one holding its "
+                     "start up to the one before its end)"),
+            ("Assessed with gaps", ". ".join(gap_sentences(self.results.assessed_with_gaps)) + " (a rule's "
+             "verdict covers only the days the logs hold)")
+            if self.results.assessed_with_gaps else ("Logs", "whole: no missing or thin day in the month's access "
+                                                             "log or marketing sends (the coverage ledger)"),
             ("Tables", table_states(self.results.meta.get("tables", {}))),
             ("Tool", f"gdpr-analytics {__version__}, Python {platform.python_version()}"),
             ("Libraries", ", ".join(f"{d} {_version(d)}" for d in LIBRARIES)),
@@ -251,6 +257,13 @@ class Page:
             + "<p><strong>Input files</strong> (as read by the loader; the SHA-256 identifies the exact file)</p>"
             + frame_html(inputs, max_rows=1000)
         ))
+
+    def ledger_heatmap(self, table: str = "access_log"):
+        """The month's events per member (processor or channel) per UTC day, missing and thin days marked."""
+        if self.results.frames.get("coverage/ledger") is None:
+            return None
+        df = self.results.ledger
+        return charts.ledger_heatmap(df[df["table_name"] == table], self.month.label)
 
     def show(self, obj: Any, *, max_rows: int = MAX_ROWS, empty: str | None = None, more: str = "") -> None:
         """Display a DataFrame (escaped table), a plotly figure (offline renderer) or a note."""

@@ -18,7 +18,7 @@ CLI = [sys.executable, "-m", "gdpr_analytics.cli"]
 
 def test_findings_into_head_ends_quietly(tmp_path):
     # 3,000 events of an undeclared processor: about 600 kB of JSON, far more than a pipe holds
-    events = [{"event_id": f"E{i:05d}", "occurred_at": f"2026-10-{i % 28 + 1:02d}T10:00:00", "processor": "wipro"}
+    events = [{"event_id": f"E{i:05d}", "occurred_at": f"2026-10-{i % 31 + 1:02d}T10:00:00", "processor": "wipro"}
               for i in range(3000)]
     db = tmp_path / "db.duckdb"
     load_to_file(write_source(tmp_path / "src", access_log=events, uploads=[], marketing_sends=[], dsr_requests=[],

@@ -1,5 +1,5 @@
-"""Coverage recorded at load (SPEC §10): the data end and each table's first and last instant, from the rows
-or from source.yml, kept right by incremental loads, and read back through the engine (analysis/context.py).
+"""Coverage recorded at load (SPEC §10): the data end and each table's first and last record instant, from
+the rows or from source.yml, the instants after the data end, kept right by incremental loads, and read back through the engine (analysis/context.py).
 
 Every expected instant is worked out by hand in the comment beside it."""
 
@@ -56,7 +56,7 @@ def _sha(path: Path) -> str:
 
 # -- from the rows ---------------------------------------------------------------------------------
 
-def test_the_data_end_is_the_utc_day_after_the_latest_instant_of_any_table(tmp_path):
+def test_the_data_end_is_the_utc_day_after_the_latest_record_instant_of_any_table(tmp_path):
     src = write_source(
         tmp_path / "s",
         customers=[{"customer_id": "C1"},  # created 2018-01-01T00:00:00 (the default)
@@ -74,9 +74,9 @@ def test_the_data_end_is_the_utc_day_after_the_latest_instant_of_any_table(tmp_p
     result = _load(src, db)
     assert _end(db) == ("2026-11-02T00:00:00Z", "latest row")
     assert (result.data_end, result.data_end_from) == ("2026-11-02T00:00:00Z", "latest row")
-    assert "; data end 2026-11-02T00:00:00Z (the day after the latest instant in the data)" in result.summary()
+    assert "; data end 2026-11-02T00:00:00Z (the day after the latest record instant in the data)" in result.summary()
     assert _tables(db) == {
-        "customers": [True, 2, D(2018, 1, 1), D(2026, 10, 30, 10)],  # first created_at; latest erased_at
+        "customers": [True, 2, D(2018, 1, 1), D(2019, 5, 1, 12)],  # created_at only: erased_at is a state
         "orders": [True, 2, D(2024, 6, 1, 8), D(2026, 11, 1, 1, 30)],
         "uploads": [True, 0, None, None],
         "access_log": [True, 2, D(2026, 10, 2), D(2026, 10, 31, 19)],
@@ -92,7 +92,7 @@ def test_the_data_end_is_the_utc_day_after_the_latest_instant_of_any_table(tmp_p
     ("2027-01-01T00:59:00+01:00", "2027-01-01T00:00:00Z"),  # 23:59 on 31 December in UTC
 ])
 def test_the_day_after_in_utc(tmp_path, latest, end):
-    src = write_source(tmp_path / "s", customers=[{"customer_id": "C1", "erased_at": latest}])
+    src = write_source(tmp_path / "s", customers=[{"customer_id": "C1", "created_at": latest}])
     db = tmp_path / "x.duckdb"
     _load(src, db)
     assert _end(db) == (end, "latest row")
@@ -107,9 +107,14 @@ def test_the_timestamp_columns_are_the_nine_of_the_contract():
         "occurred_at", "sent_at", "received_at", "closed_at"]
 
 
+RECORD_COLUMNS = {t.name: t.time_column for t in TABLES.values()}
+
+
 @pytest.mark.parametrize("table, column", TIMESTAMP_COLUMNS, ids=[f"{t}.{c}" for t, c in TIMESTAMP_COLUMNS])
-def test_every_timestamp_column_of_every_table_counts(tmp_path, table, column):
-    # every other instant is in 2020; one value on 3 March 2027 moves the data end to 4 March 2027
+def test_only_record_instants_move_the_data_end_and_later_states_are_reported(tmp_path, table, column):
+    # every other instant is in 2020 (the latest record instant: 2020-01-06, so the data end is 7 January);
+    # one value on 3 March 2027 moves the data end to 4 March 2027 if it is the table's record instant,
+    # and is otherwise a state after the data end: reported with its row's key, the data end unmoved
     base = {"customers": {"customer_id": "C1", "created_at": "2020-01-01T00:00:00"},
             "orders": {"order_id": "O1", "customer_id": "C1", "ordered_at": "2020-01-02T00:00:00"},
             "uploads": {"upload_id": "U1", "customer_id": "C1", "uploaded_at": "2020-01-03T00:00:00"},
@@ -119,9 +124,17 @@ def test_every_timestamp_column_of_every_table_counts(tmp_path, table, column):
     base[table] = {**base[table], column: "2027-03-03T12:00:00"}
     src = write_source(tmp_path / "s", **{t: [row] for t, row in base.items()})
     db = tmp_path / "x.duckdb"
-    _load(src, db)
-    assert _end(db) == ("2027-03-04T00:00:00Z", "latest row")
-    assert _tables(db)[table][3] == D(2027, 3, 3, 12)
+    result = _load(src, db)
+    key = TABLES[table].key
+    if RECORD_COLUMNS[table] == column:
+        assert _end(db) == ("2027-03-04T00:00:00Z", "latest row")
+        assert _tables(db)[table][3] == D(2027, 3, 3, 12)
+        assert result.after_end == []
+    else:
+        assert _end(db) == ("2020-01-07T00:00:00Z", "latest row")
+        assert _tables(db)[table][3] != D(2027, 3, 3, 12)
+        assert result.after_end == [(table, column, 1, base[table][key])]
+        assert f"{table}.{column} 1 (first: {base[table][key]})" in result.summary()
 
 
 def test_no_instant_at_all_gives_no_data_end(tmp_path):
@@ -129,7 +142,7 @@ def test_no_instant_at_all_gives_no_data_end(tmp_path):
     db = tmp_path / "x.duckdb"
     result = _load(src, db)
     assert _end(db) == (None, "no rows")
-    assert result.summary().endswith("; no data end: no table holds a timestamp")
+    assert "; no data end: no table holds a timestamp; " in result.summary()
     with connect(db) as engine:
         cov = Coverage.of(engine)
         assert cov.data_end is None and cov.data_end_from == "no rows"
@@ -223,17 +236,20 @@ def test_removed_partitions_move_the_first_and_last_instants(three_months, tmp_p
     assert _tables(db)["access_log"] == [True, 10, D(2026, 8, 1, 10), D(2026, 9, 4, 10)]
     assert _end(db) == ("2026-09-05T00:00:00Z", "latest row")
     _same_as_full(src, db, tmp_path)
-    # without September the latest instant is C2's erasure, 2026-08-15T00:00 (August's events end on the 6th)
+    # without September the latest record instant is August's last event, on the 6th; C2's erasure on
+    # 2026-08-15 is a state, and now lies after the data end
     shutil.rmtree(src / "access_log" / "month=2026-09")
-    _load(src, db)
+    result = _load(src, db)
     assert _tables(db)["access_log"] == [True, 6, D(2026, 8, 1, 10), D(2026, 8, 6, 10)]
-    assert _end(db) == ("2026-08-16T00:00:00Z", "latest row")
+    assert _end(db) == ("2026-08-07T00:00:00Z", "latest row")
+    assert result.after_end == [("customers", "erased_at", 1, "C2")]
     _same_as_full(src, db, tmp_path)
 
 
 def test_a_changed_snapshot_is_measured_again_and_the_others_kept(three_months, tmp_path):
     src, db = three_months
-    write_table(src, "customers", [{"customer_id": "C1"}, {"customer_id": "C2", "erased_at": "2026-12-24T18:00:00"}])
+    write_table(src, "customers", [{"customer_id": "C1"},
+                                   {"customer_id": "C2", "created_at": "2026-12-24T18:00:00"}])
     assert _load(src, db).read == ["customers.csv", "orders.csv"]
     assert _tables(db)["customers"] == [True, 2, D(2018, 1, 1), D(2026, 12, 24, 18)]
     assert _end(db) == ("2026-12-25T00:00:00Z", "latest row")
@@ -277,8 +293,11 @@ def test_an_unchanged_source_reports_its_recorded_data_end(three_months):
     mtime = db.stat().st_mtime_ns
     result = _load(src, db)
     assert (result.mode, result.data_end, result.data_end_from) == ("up to date", "2026-09-05T00:00:00Z", "latest row")
-    assert result.summary() == ("up to date, no file re-read (customers 2, orders 1, access_log 15); "
-                                "data end 2026-09-05T00:00:00Z (the day after the latest instant in the data)")
+    assert result.summary() == (
+        "up to date, no file re-read (customers 2, orders 1, access_log 15); "
+        "data end 2026-09-05T00:00:00Z (the day after the latest record instant in the data); "
+        "uploads absent: RET-002 not assessed; marketing_sends absent: MKT-001, MKT-002, MKT-003 not assessed; "
+        "dsr_requests absent: DSR-001 not assessed")
     assert db.stat().st_mtime_ns == mtime
 
 

@@ -74,4 +74,4 @@ def test_the_explore_notebook_runs_on_the_sample(sample_db, tmp_path):
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error" or o.get("name") == "stderr"]
     text = json.dumps(outputs)
-    assert "Access events about the subject (all months)" in text and "EV0000000000" in text
+    assert "Access events about the subject (all months)" in text and "EV0000000021" in text  # C0001351's first access event

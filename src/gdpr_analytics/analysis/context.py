@@ -4,7 +4,9 @@ version in force at the month's last instant, the rule parameters, and what the 
 `Coverage` is what the loader recorded about the data (ingest/coverage.py, read back once per engine):
 the data end and where it comes from, each table's rows and first and last instant, the entries of the
 source that are not tables. It answers what a month can be asked (SPEC §10):
-- a month whose as_of is after the data end is refused (`NotCovered`, naming the last month covered);
+- a month whose as_of is after the data end is refused (`NotCovered`, naming the last month covered), and
+  so is a month whose as_of is at or before the data start (the earliest record instant of any table),
+  naming the first month covered: a mistyped year never gets a clean bill of health;
   `last_month` is the last month whose as_of is on or before the data end (`--month latest`);
 - an event table (access_log, marketing_sends) whose first row falls on a later UTC day than the month's
   first day does not cover the month: its rules are not assessed (`uncovered`), with the reason;
@@ -36,7 +38,7 @@ DEFAULT_COUNTRY = "IN"
 
 
 class NotCovered(GdprAnalyticsError):
-    """A month the data does not reach (its as_of is after the data end)."""
+    """A month the data does not reach (its as_of is after the data end, or at or before the data start)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Coverage:
     data_end_from: str
     tables: dict[str, TableCoverage]
     ignored: list[dict] = field(default_factory=list)
+    after_end: list[dict] = field(default_factory=list)  # instants after the data end, per table and column
 
     @classmethod
     def of(cls, engine) -> "Coverage":
@@ -73,8 +76,24 @@ class Coverage:
         df = engine.load_tables()
         tables = {t: TableCoverage(t, bool(p), int(n), _when(e), _when(la))
                   for t, p, n, e, la in zip(df["table_name"], df["present"], df["rows"], df["earliest"], df["latest"])}
+        after = engine.after_data_end()
         return cls(parse_instant(end) if isinstance(end, str) and end else None, info["data_end_from"], tables,
-                   engine.ignored())
+                   engine.ignored(), after)
+
+    @property
+    def data_start(self) -> datetime | None:
+        """The earliest record instant of any table (None when no table holds a row)."""
+        known = [t.earliest for t in self.tables.values() if t.rows and t.earliest is not None]
+        return min(known, default=None)
+
+    @property
+    def data_start_text(self) -> str | None:
+        return format_instant(self.data_start) if self.data_start is not None else None
+
+    def first_month(self) -> Month:
+        """The first month whose as_of is after the data start (the month holding it)."""
+        start = self.data_start
+        return Month(start.year, start.month)
 
     @property
     def data_end_text(self) -> str | None:
@@ -91,9 +110,15 @@ class Coverage:
         end = self.data_end
         if end is None:
             raise NotCovered(f"{month.label}: the data holds no instant at all, so it covers no month")
+        start = self.data_start
+        if start is not None and month.as_of <= start:
+            first = min((t for t in self.tables.values() if t.rows and t.earliest == start), key=lambda t: t.table)
+            raise NotCovered(f"{month.label} is before the data: the data starts at {format_instant(start)} "
+                             f"(the first row of {first.table}); the first month it covers is "
+                             f"{self.first_month().label}")
         if month.as_of > end:
             source = {FROM_SOURCE_YML: "exported_at of source.yml",
-                      FROM_LATEST_ROW: "the day after the latest instant in the data"}.get(self.data_end_from, "")
+                      FROM_LATEST_ROW: "the day after the latest record instant in the data"}.get(self.data_end_from, "")
             raise NotCovered(f"{month.label} is after the data: the data ends at {format_instant(end)} ({source}); "
                              f"the last month it covers is {self.last_month().label}")
 

@@ -27,12 +27,13 @@ from ..core.instants import format_instant
 from ..core.month import Month
 from ..core.parameters import Parameters
 from ..engines.base import Engine
-from . import observed, ropa, rules, statistics
+from . import ledger, observed, ropa, rules, statistics
 from .context import MonthContext
 from .store import Store, code_fingerprint, round_trip
 
 FINDINGS = "findings"
 RECORD = "ropa/record"
+LEDGER = "coverage/ledger"
 #: The observation frames of observed.Observation that are stored (as observed/<name>).
 OBSERVATION = ("subjects", "uploads", "fill", "seen", "extras", "gaps")
 
@@ -97,6 +98,14 @@ class MonthResults:
     def inputs(self) -> list[dict]:
         return list(self.meta["inputs"])
 
+    @property
+    def assessed_with_gaps(self) -> list[dict]:
+        return [dict(g) for g in self.meta.get("assessed_with_gaps", [])]
+
+    @property
+    def ledger(self) -> pd.DataFrame:
+        return self.frames[LEDGER].copy()
+
     @cached_property
     def findings(self) -> rules.Findings:
         return rules.Findings(month=self.month, params=self.params, findings=self.frames[FINDINGS].copy(),
@@ -155,6 +164,7 @@ def compute(engine: Engine, ctx: MonthContext) -> tuple[dict[str, pd.DataFrame],
         else:
             frames[f"observed/{name}"] = value
     frames[RECORD] = ropa.build(ctx, obs)
+    frames[LEDGER] = ledger.month_ledger(engine, ctx)
     meta = {
         "month": ctx.month.label,
         "parameters": ctx.params.as_dict(),
@@ -167,6 +177,10 @@ def compute(engine: Engine, ctx: MonthContext) -> tuple[dict[str, pd.DataFrame],
         "data_end": ctx.coverage.data_end_text,
         "table_rows": engine.table_rows(),
         "not_assessed": result.not_assessed,
+        "assessed_with_gaps": ledger.assessed_with_gaps(frames[LEDGER], result.not_assessed),
+        "data_start": ctx.coverage.data_start_text,
+        "after_data_end": ctx.coverage.after_end,
+        "known_gaps": [{**g, "from": g["from"].isoformat(), "to": g["to"].isoformat()} for g in engine.known_gaps()],
         "not_computed": sorted(not_computed),
         "load_info": engine.load_info(),
         "inputs": engine.inputs(),

@@ -8,6 +8,7 @@ import json
 import sys
 
 from ..analysis.context import MonthContext
+from ..analysis.ledger import gap_lines
 from ..analysis.results import FINDINGS, month_results
 from ..core.month import Month
 from ..engines.factory import opened
@@ -26,10 +27,13 @@ def run(args: argparse.Namespace) -> None:
         write_findings_csv(result, sys.stdout)
         for item in result.not_assessed:
             print(f"gdpr-analytics: not assessed: {item['rule_id']} ({item['reason']})", file=sys.stderr)
+        for line in gap_lines(res.assessed_with_gaps):
+            print(f"gdpr-analytics: {line}", file=sys.stderr)
         for name, t in tables.items():
             if t["present"] and not t["rows"]:
                 print(f"gdpr-analytics: table {name}: present, 0 rows (assessed: nothing to find)", file=sys.stderr)
     else:
-        json.dump(findings_json(result, ctx, tables=tables, data_end=res.meta["data_end"]), sys.stdout,
-                  indent=2, ensure_ascii=False)
+        json.dump(findings_json(result, ctx, tables=tables, data_end=res.meta["data_end"],
+                                data_start=res.meta.get("data_start"), after_data_end=res.meta.get("after_data_end", []),
+                                assessed_with_gaps=res.assessed_with_gaps), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
                         say=lambda line: print(f"gdpr-analytics: {line}", file=sys.stderr))
     alerts = runs.alert(done, args.fail_on)
     if alerts:
-        what = "high-severity" if args.fail_on == "high" else "new high-severity"
-        print(f"gdpr-analytics: {what} findings in {', '.join(alerts)} (--fail-on {args.fail_on})", file=sys.stderr)
+        what = {"high": "high-severity findings", "new-high": "new high-severity findings",
+                "gaps": "rules assessed with gaps in the logs"}[args.fail_on]
+        print(f"gdpr-analytics: {what} in {', '.join(alerts)} (--fail-on {args.fail_on})", file=sys.stderr)
         return 3
     return 0

@@ -110,6 +110,22 @@ class Engine:
         df = self._book("SELECT file, size FROM _load_ignored ORDER BY file")
         return [{"file": f, "size": int(s)} for f, s in zip(df["file"], df["size"])]
 
+    def after_data_end(self) -> list[dict]:
+        """Instants after the data end, per table and column (ingest/coverage.py):
+        [{"table", "column", "values", "first_keys": [...]}]."""
+        df = self._book("SELECT table_name, column_name, later, first_keys FROM _load_after_end "
+                        "ORDER BY table_name, column_name")
+        return [{"table": t, "column": c, "values": int(n), "first_keys": k.split(", ") if k else []}
+                for t, c, n, k in zip(df["table_name"], df["column_name"], df["later"], df["first_keys"])]
+
+    def known_gaps(self) -> list[dict]:
+        """The gaps the source declares in source.yml (ingest/coverage.py known_gaps)."""
+        df = self._book("SELECT table_name, member, gap_from, gap_to, reason FROM _known_gaps "
+                        "ORDER BY table_name, gap_from, member")
+        return [{"table": t, "member": None if m is None or m != m else m, "from": pd.Timestamp(a).date(),
+                 "to": pd.Timestamp(b).date(), "reason": r}
+                for t, m, a, b, r in zip(df["table_name"], df["member"], df["gap_from"], df["gap_to"], df["reason"])]
+
     # -- the policy --------------------------------------------------------------------------------
     def register_policy(self, history, month=None) -> None:
         """Create the policy tables (POLICY_TABLES) the queries read from a policy.history.PolicyHistory:

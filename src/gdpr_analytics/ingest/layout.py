@@ -9,7 +9,9 @@ views over a source read in place, so the analysis reads both alike.
                                                       every input file read; for the access log, the
                                                       part holding it and its key and time ranges
   _load_extra_columns(table_name, file, column_name, non_null)  columns outside the contract (not loaded)
+  _load_after_end(table_name, column_name, later, first_keys)  instants after the data end (coverage.py)
   _load_ignored(file, size)                          entries of the source that are not tables
+  _known_gaps(table_name, member, gap_from, gap_to, reason)  the gaps source.yml declares (ledger.py)
   _load_info(key, value)                             loaded_at, source, tool version, layout, load mode,
                                                       data fingerprint, data_end, data_end_from,
                                                       source.yml's SHA-256 (`info_rows`)
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from .. import __version__
 
-LAYOUT = "4"
+LAYOUT = "5"
 #: The access log is held one table per input file, named after the file's path, behind the view access_log.
 PART_PREFIX = "_access_log_part_"
 #: The bookkeeping tables and their columns (DuckDB types; the Spark engine maps them).
@@ -33,6 +35,8 @@ BOOKKEEPING = {
     "_load_extra_columns": "table_name VARCHAR, file VARCHAR, column_name VARCHAR, non_null BIGINT",
     "_load_info": "key VARCHAR, value VARCHAR",
     "_load_ignored": "file VARCHAR, size BIGINT",
+    "_load_after_end": "table_name VARCHAR, column_name VARCHAR, later BIGINT, first_keys VARCHAR",
+    "_known_gaps": "table_name VARCHAR, member VARCHAR, gap_from DATE, gap_to DATE, reason VARCHAR",
 }
 INPUT_COLUMNS = tuple(c.split()[0] for c in BOOKKEEPING["_load_inputs"].split(", "))
 

@@ -43,6 +43,7 @@ from ..core.errors import DataError, GdprAnalyticsError
 from ..core.files import alive
 from ..core.instants import format_instant, now_text
 from ..core.progress import progress
+from ..sql import queries
 from . import coverage, rollups
 from .checks import Checker, q, typed, typed_select
 from .contract import TABLES, Table
@@ -67,10 +68,13 @@ class LoadResult:
     after: list[str] = field(default_factory=list)  # what the caller's last step did (before_replace)
     data_sha256: str = ""  # the fingerprint of the data now loaded
     replaced_sha256: str = ""  # the fingerprint of the data the load replaced ("" when none)
+    after_end: list[tuple] = field(default_factory=list)  # _load_after_end rows: instants after the data end
+    absent: list[str] = field(default_factory=list)  # optional tables the source does not hold
 
     def summary(self) -> str:
         rows = ", ".join(f"{t} {n:,}" for t, n in self.counts.items())
-        after = [self._data_end()] + ([self._ignored()] if self.ignored else []) + self.after
+        after = [self._data_end()] + [self._after_end()] * bool(self.after_end) + self._absent() \
+            + ([self._ignored()] if self.ignored else []) + self.after
         if self.mode == "up to date":
             return f"up to date, no file re-read ({rows}); " + "; ".join(after)
         how = f"{self.mode} load" + (f" ({self.reason})" if self.reason else "")
@@ -86,7 +90,19 @@ class LoadResult:
             return "no data end: no table holds a timestamp"
         if self.data_end_from == coverage.FROM_SOURCE_YML:
             return f"data end {self.data_end} (exported_at of source.yml)"
-        return f"data end {self.data_end} (the day after the latest instant in the data)"
+        return f"data end {self.data_end} (the day after the latest record instant in the data)"
+
+    def _after_end(self) -> str:
+        parts = [f"{t}.{c} {n:,} (first: {keys})" for t, c, n, keys in self.after_end]
+        return "instants after the data end (not fatal, a state after a month's end is not yet true in it): " \
+            + ", ".join(parts)
+
+    def _absent(self) -> list[str]:
+        out = []
+        for t in self.absent:
+            rules = queries.rules_requiring(t)
+            out.append(f"{t} absent: " + (f"{', '.join(rules)} not assessed" if rules else "no rule reads it"))
+        return out
 
     def _ignored(self) -> str:
         shown = ", ".join(self.ignored[:5]) + (f" and {len(self.ignored) - 5} more" if len(self.ignored) > 5 else "")
@@ -103,6 +119,7 @@ class _Recorded:
     meta_sha256: str  # of source.yml when it was loaded ("" when there was none)
     ignored: list[Ignored]
     info: dict[str, str]
+    after_end: list[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +128,7 @@ class _Meta:
 
     file: InputFile | None
     exported: datetime | None
+    gaps: list[tuple] = field(default_factory=list)  # _known_gaps rows (coverage.known_gaps)
 
     def files(self, files: dict[str, InputFile]) -> list[InputFile]:
         """What the data's fingerprint is made of: every input file, and source.yml."""
@@ -155,6 +173,7 @@ def _read_recorded(db: Path) -> tuple[_Recorded | None, str]:
         tables = con.execute("SELECT table_name, present, earliest, latest FROM _load_tables").fetchall()
         ignored = sorted((Ignored(f, n) for f, n in con.execute("SELECT file, size FROM _load_ignored").fetchall()),
                          key=lambda i: i.file)
+        after_end = con.execute("SELECT * FROM _load_after_end ORDER BY table_name, column_name").fetchall()
     except duckdb.Error:
         return None, "the database lacks the loader's bookkeeping"
     finally:
@@ -162,7 +181,7 @@ def _read_recorded(db: Path) -> tuple[_Recorded | None, str]:
     present = {t for t, p, _, _ in tables if p}
     spans = {t: (e, la) for t, _, e, la in tables}
     return _Recorded(inputs, extras, present, info.get("data_sha256", ""), spans, info.get("source_yml_sha256", ""),
-                     ignored, info), ""
+                     ignored, info, after_end), ""
 
 
 def _dependents(tables: set[str]) -> set[str]:
@@ -316,14 +335,21 @@ class _Build:
         return out
 
     def bookkeeping(self, src: Source, kept: list[dict], kept_extras: list[tuple], recorded: _Recorded | None,
-                    meta: _Meta, mode: str) -> tuple[dict[str, int], tuple[str, str]]:
-        """Write the bookkeeping tables; return (rows per table present, (data end, where from))."""
+                    meta: _Meta, mode: str) -> tuple[dict[str, int], tuple[str, str], list[tuple]]:
+        """Write the bookkeeping tables; return (rows per table present, (data end, where from), the
+        instants after the data end)."""
         entries = src.entries
         inputs = kept + self.inputs
         counts = {t: sum(int(r["rows"]) for r in inputs if r["table_name"] == t) for t in TABLES}
         spans = self.spans(inputs, recorded)
         end, end_from = coverage.data_end_of([spans[t][1] for t in TABLES], meta.exported)
         end_text = format_instant(end) if end is not None else ""
+        after_end = []
+        if end is not None:
+            for t in TABLES.values():
+                if t.name in entries:
+                    after_end += coverage.after_end_rows(
+                        t, f"main.{q(t.name)}", lambda sql: self.con.execute(sql, {"data_end": end}).fetchall())
         for name, rows in (
             ("_load_tables", [(t, t in entries, counts[t], *spans[t]) for t in TABLES]),
             ("_load_inputs",
@@ -334,13 +360,15 @@ class _Build:
                 load_mode=mode, data_sha256=fingerprint(meta.files(self.files)), data_end=end_text,
                 data_end_from=end_from, source_yml_sha256=meta.file.sha256 if meta.file else "")),
             ("_load_ignored", [(i.file, i.size) for i in src.ignored]),  # by file
+            ("_load_after_end", after_end),
+            ("_known_gaps", meta.gaps),
         ):
             ddl = BOOKKEEPING[name]
             self.con.execute(f"CREATE OR REPLACE TABLE main.{name} ({ddl})")
             if rows:
                 marks = ", ".join("?" for _ in ddl.split(","))
                 self.con.executemany(f"INSERT INTO main.{name} VALUES ({marks})", rows)
-        return {t: n for t, n in counts.items() if t in entries}, (end_text, end_from)
+        return {t: n for t, n in counts.items() if t in entries}, (end_text, end_from), after_end
 
 
 def _months(parts: list[dict]) -> set[datetime]:
@@ -382,15 +410,19 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, src: Source, files: dict
         if plan.full:
             rollups.create(con)
         rollups.refresh(con, _months(plan.drop) | _months(added))
-        if plan.full or "orders" in plan.rebuild:
-            rollups.rebuild_snapshot(con)
+        rollups.rebuild_snapshot(con, None if plan.full else plan.rebuild)
         bar.update()
         bar.set_postfix_str("bookkeeping")
         mode = "full" if plan.full else "incremental"
-        counts, (end, end_from) = build.bookkeeping(src, plan.keep, kept_extras, recorded, meta, mode)
+        counts, (end, end_from), after_end = build.bookkeeping(src, plan.keep, kept_extras, recorded, meta, mode)
         bar.update()
     return LoadResult(counts, mode, build.read, build.added, build.removed, plan.reason, end, end_from,
-                      [i.file for i in src.ignored], [] if plan.full else plan.notes)
+                      [i.file for i in src.ignored], [] if plan.full else plan.notes, after_end=after_end,
+                      absent=_absent(entries))
+
+
+def _absent(entries) -> list[str]:
+    return [t.name for t in TABLES.values() if not t.required and t.name not in entries]
 
 
 def _leftovers(db: Path) -> None:
@@ -415,7 +447,8 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
     source, db = Path(source), Path(db)
     src = scan(source)
     files = input_files(src.entries, source)
-    meta = _Meta(meta_file(src), coverage.exported_at(src.meta) if src.meta else None)
+    meta = _Meta(meta_file(src), coverage.exported_at(src.meta) if src.meta else None,
+                 coverage.known_gaps(src.meta) if src.meta else [])
     recorded, reason = (None, "--full") if full else _read_recorded(db)
     plan = _plan(src, files, meta.file, recorded, reason or ("no database yet" if not db.exists() else ""))
     data = fingerprint(meta.files(files))
@@ -423,7 +456,8 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
         counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in src.entries}
         result = LoadResult(counts, "up to date", data_end=recorded.info.get("data_end", ""),
                             data_end_from=recorded.info.get("data_end_from", ""), ignored=[i.file for i in src.ignored],
-                            data_sha256=data, replaced_sha256=recorded.data)
+                            data_sha256=data, replaced_sha256=recorded.data, after_end=recorded.after_end,
+                            absent=_absent(src.entries))
         _last_step(before_replace, db, result)
         return result
     db.parent.mkdir(parents=True, exist_ok=True)

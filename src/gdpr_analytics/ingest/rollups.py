@@ -5,8 +5,9 @@ last order), so the retention rule reads one row per customer instead of groupin
 Each roll-up table holds the rows of a named query of queries/rollups/ for every month the access log
 touches (`month_start` = first instant of the month, UTC). `load` recomputes exactly the months that a
 new, changed or removed access log file touches; tests/ingest/test_incremental.py checks the tables equal a
-recomputation from the events after every kind of change. The orders roll-up (SNAPSHOT_TABLES) is
-rebuilt whole whenever the orders table is.
+recomputation from the events after every kind of change. The snapshot roll-ups (SNAPSHOT_TABLES: each
+customer's orders, the marketing sends per day and channel) are rebuilt whole whenever their table is.
+The day roll-ups (`_rollup_access_day`, `_rollup_send_day`) are the coverage ledger (analysis/ledger.py).
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ from ..sql import queries
 TABLES = {
     "_rollup_access_month": "rollups/access_month",
     "_rollup_access_country": "rollups/access_country",
+    "_rollup_access_day": "rollups/access_day",
 }
 
 #: roll-up table -> the named query (no parameters) that computes all of it from a snapshot table
 SNAPSHOT_TABLES = {
     "_rollup_last_order": "rollups/last_order",
+    "_rollup_send_day": "rollups/send_day",
 }
+#: snapshot roll-up table -> the table it is computed from (rebuilt whenever that table is)
+SNAPSHOT_SOURCES = {"_rollup_last_order": "orders", "_rollup_send_day": "marketing_sends"}
 
 
 def month_of(ts: datetime) -> datetime:
@@ -58,9 +63,11 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS main.{table} AS SELECT * FROM ({queries.get(name).sql}) LIMIT 0")
 
 
-def rebuild_snapshot(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the snapshot roll-ups whole (after the orders table was rebuilt)."""
+def rebuild_snapshot(con: duckdb.DuckDBPyConnection, rebuilt: Iterable[str] | None = None) -> None:
+    """Recompute whole the snapshot roll-ups of the tables rebuilt (None: every one)."""
     for table, name in SNAPSHOT_TABLES.items():
+        if rebuilt is not None and SNAPSHOT_SOURCES[table] not in rebuilt:
+            continue
         con.execute(f"CREATE OR REPLACE TABLE main.{table} AS {queries.get(name).sql}")
 
 

@@ -320,6 +320,8 @@ def write_index(b: Build) -> None:
         notebooks=[index.Link(f"notebooks/{p.name}", f"notebooks/{p.name}") for p in b.notebooks],
         policy_versions=ctx.policy_versions(), completeness=register.completeness(policy),
         tables=res.meta["tables"], data_end=res.meta["data_end"], ignored=res.meta.get("ignored", []),
+        data_start=res.meta.get("data_start") or "", after_data_end=res.meta.get("after_data_end", []),
+        assessed_with_gaps=res.assessed_with_gaps, known_gaps=res.meta.get("known_gaps", []),
     )
     (b.staging / "index.html").write_text(index.render(data), encoding="utf-8")
     summary.write(b.staging, summary.build(
@@ -327,8 +329,9 @@ def write_index(b: Build) -> None:
         findings=result.findings, status=b.status, not_assessed=not_assessed,
         policy_versions=ctx.policy_versions(),
         data={"data_sha256": info.get("data_sha256", ""), "loaded_at": info.get("loaded_at", ""),
-              "data_end": res.meta["data_end"]},
-        parameters=ctx.params.as_dict(), tables=res.meta["tables"]))
+              "data_start": res.meta.get("data_start"), "data_end": res.meta["data_end"]},
+        parameters=ctx.params.as_dict(), tables=res.meta["tables"],
+        after_data_end=res.meta.get("after_data_end", []), assessed_with_gaps=res.assessed_with_gaps))
 
 
 def write_manifest(b: Build) -> None:
@@ -344,7 +347,11 @@ def write_manifest(b: Build) -> None:
                        policy_versions=b.ctx.policy_versions())
     m["build_key"] = b.key
     m["results_key"] = res.key
+    m["data_start"] = res.meta.get("data_start")
     m["data_end"] = res.meta["data_end"]
+    m["after_data_end"] = res.meta.get("after_data_end", [])
+    m["assessed_with_gaps"] = res.assessed_with_gaps
+    m["known_gaps"] = res.meta.get("known_gaps", [])
     m["tables"] = res.meta["tables"]
     m["ignored"] = res.meta.get("ignored", [])
     manifest.write(b.staging, m)

@@ -23,10 +23,13 @@ def write_findings_csv(result: Findings, fh: IO[str]) -> None:
 
 
 def findings_json(result: Findings, ctx: MonthContext, tables: dict[str, Any] | None = None,
-                  data_end: str | None = None) -> dict[str, Any]:
+                  data_end: str | None = None, data_start: str | None = None,
+                  after_data_end: list[dict] | None = None, assessed_with_gaps: list[dict] | None = None
+                  ) -> dict[str, Any]:
     """The findings as JSON: `policy` the version in force at the month's last instant, `policy_versions`
     every version the month was judged by; `tables`: every table, present or not, with its rows (a present
-    table with 0 rows says so)."""
+    table with 0 rows says so); `after_data_end`: instants after the data end per table and column;
+    `assessed_with_gaps`: the rules judged on a log with missing or thin days (analysis/ledger.py)."""
     policy = ctx.policy
     rows = [{k: (format_value(v) if k == "occurred_at" else (None if pd.isna(v) else v))
              for k, v in rec.items()} for rec in result.findings.to_dict("records")]
@@ -38,8 +41,11 @@ def findings_json(result: Findings, ctx: MonthContext, tables: dict[str, Any] | 
         "policy": {"path": str(policy.path), "version": policy.version, "sha256": policy.sha256},
         "policy_versions": ctx.policy_versions(),
         "tool_version": __version__,
+        "data_start": data_start,
         "data_end": data_end,
+        "after_data_end": after_data_end or [],
         "tables": tables or {},
         "not_assessed": result.not_assessed,
+        "assessed_with_gaps": assessed_with_gaps or [],
         "findings": rows,
     }

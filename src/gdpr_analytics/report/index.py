@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from ..analysis.ledger import gap_sentences
 from ..analysis.rules import SEVERITIES
 from ..policy.register import INCOMPLETE, NOT_APPLICABLE
 
@@ -59,6 +60,10 @@ class IndexData:
     uncovered: dict[str, str] = field(default_factory=dict)  # event table -> why it does not cover the month
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # coverage.table_states
     data_end: str = ""
+    data_start: str = ""
+    after_data_end: list[dict[str, Any]] = field(default_factory=list)  # coverage: instants after the data end
+    assessed_with_gaps: list[dict[str, Any]] = field(default_factory=list)  # ledger.assessed_with_gaps
+    known_gaps: list[dict[str, Any]] = field(default_factory=list)  # the gaps source.yml declares
     ignored: list[dict[str, Any]] = field(default_factory=list)  # entries of the source that are not tables
     evidence: dict[str, str] = field(default_factory=dict)  # rule_id -> page#anchor
     pages: list[Link] = field(default_factory=list)
@@ -133,7 +138,11 @@ def verdict(data: IndexData, rows: list[dict[str, Any]]) -> list[str]:
     if skipped:
         out.append("Not assessed: " + "; ".join(f"{r['rule_id']} ({r['reason']})" for r in skipped)
                    + ". A rule not assessed is not evidence that nothing was found.")
-    else:
+    if data.assessed_with_gaps:
+        out.append("Assessed with gaps: " + ". ".join(gap_sentences(data.assessed_with_gaps))
+                   + ". A rule's verdict covers only the days the logs hold: a clean result is not evidence for "
+                     "the days they miss.")
+    elif not skipped:
         out.append("Every rule was assessed.")
     return out
 
@@ -201,6 +210,7 @@ def render(data: IndexData) -> str:
         rules=rows, figures=figures(data), status_note=data.status_note,
         pages=data.pages, files=data.files, notebooks=data.notebooks, completeness=completeness(data),
         policy_versions=data.policy_versions, data_end=data.data_end, ignored=data.ignored,
+        data_start=data.data_start, after_data_end=data.after_data_end, known_gaps=data.known_gaps,
         tables=[{"name": name, "state": state} for name, state in _table_states(data.tables)],
     )
 

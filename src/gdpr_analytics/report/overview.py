@@ -36,7 +36,8 @@ def month_rows(out: Path) -> list[dict[str, Any]]:
             row.update(high=t["high"]["findings"], medium=t["medium"]["findings"], low=t["low"]["findings"],
                        new=sum(t[s]["new"] for s in SEVERITIES), resolved=sum(t[s]["resolved"] for s in SEVERITIES),
                        high_new=t["high"]["new"], high_persisting=t["high"]["persisting"],
-                       not_assessed=doc["not_assessed"], compared_with=doc["compared_with"])
+                       not_assessed=doc["not_assessed"], compared_with=doc["compared_with"],
+                       with_gaps=sorted({g["rule_id"] for g in doc.get("assessed_with_gaps", [])}))
         rows.append(row)
     return rows
 

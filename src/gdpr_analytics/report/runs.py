@@ -128,8 +128,11 @@ def run(engine: Engine, contexts: list[MonthContext], *, out: Path, force: bool 
 
 
 def alert(done: list[MonthRun], fail_on: str) -> list[str]:
-    """The months built in this run that hold what `--fail-on` alerts on (high, or new-high findings)."""
+    """The months built in this run that hold what `--fail-on` alerts on (high, or new-high findings, or a
+    rule assessed with gaps)."""
     if fail_on == "never":
         return []
+    if fail_on == "gaps":
+        return [r.month.label for r in done if r.built and r.summary.get("assessed_with_gaps")]
     field = "findings" if fail_on == "high" else "new"
     return [r.month.label for r in done if r.built and r.summary.get("totals", {}).get("high", {}).get(field, 0)]

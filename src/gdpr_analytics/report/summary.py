@@ -25,7 +25,9 @@ FORMAT = 1
 
 def build(*, month, as_of: str, generated_at: str, rules: list[dict[str, Any]], findings, status,
           not_assessed: list[dict[str, str]], policy_versions: list[dict[str, Any]], data: dict[str, Any],
-          parameters: dict[str, Any], tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
+          parameters: dict[str, Any], tables: dict[str, dict[str, Any]],
+          after_data_end: list[dict[str, Any]] | None = None,
+          assessed_with_gaps: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """rules: the catalogue (rule_id, title, severity); findings: the six-column frame; status:
     status.Status against the month before."""
     skipped = {d["rule_id"]: d["reason"] for d in not_assessed}
@@ -57,6 +59,8 @@ def build(*, month, as_of: str, generated_at: str, rules: list[dict[str, Any]], 
         "rules": per_rule,
         "totals": totals,
         "not_assessed": sorted(skipped),
+        "assessed_with_gaps": assessed_with_gaps or [],
+        "after_data_end": after_data_end or [],
     }
 
 

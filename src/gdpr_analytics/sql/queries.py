@@ -74,6 +74,11 @@ def get(name: str) -> Query:
         raise KeyError(f"no query named {name!r} under {asset_dir('queries')}") from None
 
 
+def rules_requiring(table: str) -> list[str]:
+    """The rule ids of the queries that read `table` (not assessed when it is absent)."""
+    return sorted(q.meta["rule"] for q in all_queries().values() if "rule" in q.meta and table in q.requires)
+
+
 def bind(query: Query, params: dict[str, Any]) -> dict[str, Any]:
     """The parameters the query declares, taken from params; a missing one is an error."""
     missing = [p for p in query.params if p not in params]

@@ -289,7 +289,17 @@ class SparkEngine(Engine):
                 inputs.append((table.name, info.file, info.size, info.sha256, n, None, None, None, None, None))
             extras.extend((table.name, entry.label, c, int(n)) for c, n in extra.items())
         exported = coverage.exported_at(self.src.meta) if self.src.meta else None
+        gaps = coverage.known_gaps(self.src.meta) if self.src.meta else []
         end, end_from = coverage.data_end_of([spans[t][1] for t in TABLES], exported)
+        after_end = []
+        if end is not None:
+            def answer(sql: str) -> list[tuple]:
+                text = portable.to_spark(sql, frozenset({"data_end"}))
+                return [tuple(r) for r in self._spark.sql(text, args={"data_end": end}).collect()]
+
+            for t in TABLES.values():
+                if t.name in entries:
+                    after_end += coverage.after_end_rows(t, t.name, answer)
         import pyspark
 
         info = info_rows(
@@ -304,6 +314,8 @@ class SparkEngine(Engine):
             "_load_extra_columns": sorted(extras),
             "_load_info": info,
             "_load_ignored": [(i.file, i.size) for i in self.src.ignored],
+            "_load_after_end": after_end,
+            "_known_gaps": gaps,
         }
         from .source import spark_ddl
 
