@@ -54,6 +54,16 @@ def use_offline_renderer() -> str:
     return pio.renderers.default
 
 
+def palette(n: int) -> list[str]:
+    """n colours, all different: the template's ten while they suffice, else plotly's 24 distinct ones (the
+    findings of 15 rules must not share colours; beyond 24 series colours would repeat)."""
+    import plotly.express as px
+
+    base = list(pio.templates[TEMPLATE].layout.colorway or [])
+    colours = base if n <= len(base) else list(px.colors.qualitative.Dark24)
+    return [colours[k % len(colours)] for k in range(n)]
+
+
 def _escaped(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     out = df.copy()
     for c in columns:
@@ -101,9 +111,11 @@ def lines(df: pd.DataFrame, x: str, ys: Sequence[str] | None = None, *, color: s
     fig = go.Figure()
     if color:
         df = _escaped(df, [x, color])
-        for name, part in df.groupby(color, sort=True):
+        groups = list(df.groupby(color, sort=True))
+        for (name, part), colour in zip(groups, palette(len(groups))):
             name = name[0] if isinstance(name, tuple) else name
-            fig.add_trace(go.Scatter(x=part[x], y=part[value], name=str(name), mode="lines+markers"))
+            fig.add_trace(go.Scatter(x=part[x], y=part[value], name=str(name), mode="lines+markers",
+                                     line={"color": colour}, marker={"color": colour}))
     else:
         df = _escaped(df, [x])
         for col in ys or []:
@@ -209,15 +221,15 @@ def panels(df: pd.DataFrame, x: str, color: str, values: Sequence[str], *, title
     rows = -(-len(values) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[html.escape(v.replace("_", " ")) for v in values],
                         shared_xaxes=True, vertical_spacing=0.12)
-    palette = pio.templates[TEMPLATE].layout.colorway or [None]
     names = sorted(df[color].dropna().unique())
+    colours = palette(len(names))
     for i, v in enumerate(values):
         r, c = divmod(i, cols)
         for k, name in enumerate(names):
             part = df[df[color] == name]
             fig.add_trace(go.Scatter(x=part[x], y=part[v], name=str(name), mode="lines+markers",
                                      legendgroup=str(name), showlegend=i == 0,
-                                     line={"color": palette[k % len(palette)]}),
+                                     line={"color": colours[k]}),
                           row=r + 1, col=c + 1)
     fig.update_xaxes(type="category")
     fig.update_yaxes(rangemode="tozero")

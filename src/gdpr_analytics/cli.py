@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("findings", help="print the findings of one month (CSV or JSON) to stdout")
     _add_input(p)
-    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--month", required=True, help="YYYY-MM, or 'latest' for the last month the data covers")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
     _add_rule_parameters(p)
     _add_resources(p)

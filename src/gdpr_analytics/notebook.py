@@ -30,6 +30,8 @@ from .analysis import observed, ropa, rules, statistics
 from .analysis.context import DEFAULT_COUNTRY, MonthContext
 from .analysis.ledger import gap_sentences
 from .analysis.results import MonthResults, month_results
+from .core.assets import asset_dir
+from .core.errors import UsageError
 from .core.month import Month
 from .core.parameters import Parameters
 from .engines.base import Engine
@@ -490,6 +492,26 @@ class Page:
                         empty=f"No access events in {self.month.label}.")
 
 
+def found_path(name: str, given: str | Path) -> Path:
+    """A notebook's path parameter: absolute as given; relative, from the working folder if something is
+    there, else from the notebooks' folder; neither: an error naming both paths tried."""
+    path = Path(given).expanduser()
+    if path.is_absolute():
+        if not path.exists():
+            raise UsageError(f"{name} {str(given)!r}: nothing at {path} ({ADVICE.get(name, '')})")
+        return path.resolve()
+    tried = [Path.cwd() / path, asset_dir("notebooks") / path]
+    for candidate in tried:
+        if candidate.exists():
+            return candidate.resolve()
+    raise UsageError(f"{name} {str(given)!r}: nothing at {tried[0]} (from the working folder) nor at {tried[1]} "
+                     f"(from the notebooks' folder); {ADVICE.get(name, 'give an absolute path')}")
+
+
+ADVICE = {"db_path": "give the database `gdpr-analytics load` wrote (make report writes build/sample.duckdb)",
+          "policy_path": "give a policy file or a folder of policy versions"}
+
+
 def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = None,
               retention_years: int | None = None, bulk_export_threshold: int | None = None,
               results_path: str | Path | None = None, **parameters: Any) -> Page:
@@ -497,14 +519,15 @@ def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = 
     `results_path`), computed and stored first if need be (in memory only if the store is read-only).
     db_path: a database written by `load`, or the source folder a report run with --engine spark read in
     place (its stored results are found by the files' fingerprint; Spark starts only for a query whose
-    answer is not stored); a relative path is taken from the current folder.
+    answer is not stored); a relative path is taken from the working folder, or else from the notebooks'
+    folder (so the committed `../build/sample.duckdb` works with papermill run from anywhere).
     policy_path: a policy file or a folder of versions. Every rule parameter (core/parameters.py) may be
     given; None: the policy's value (the retention period of the version in force at the month's last
     instant) or the default."""
     charts.use_offline_renderer()
     m = Month.parse(month)
-    history = load_history(policy_path)
-    engine = reopen(Path(db_path).expanduser().resolve(), history, m, results=results_path)
+    history = load_history(found_path("policy_path", policy_path) if policy_path else None)
+    engine = reopen(found_path("db_path", db_path), history, m, results=results_path)
     ctx = MonthContext.build(engine, m, history, read_data=False, retention_years=retention_years,
                              bulk_export_threshold=bulk_export_threshold, **parameters)
     res = month_results(engine, ctx)

@@ -66,6 +66,12 @@ def test_findings_json(tmp_path, source):
     assert {d["rule_id"] for d in out["not_assessed"]} == {"RET-002", "MKT-001", "MKT-002", "MKT-003", "DSR-001"}
 
 
+def test_findings_month_latest_is_the_last_month_the_data_covers(tmp_path, source):
+    latest = run("findings", "--source", source, "--month", "latest")
+    assert latest.stdout == run("findings", "--source", source, "--month", "2026-10").stdout
+    assert latest.stdout.count("\n") == 5  # the header and the four findings of test_findings_json
+
+
 def test_month_before_the_deadline_has_no_retention_finding(source):
     out = run("findings", "--source", source, "--month", "2026-09").stdout
     assert "RET-001" not in out
@@ -74,14 +80,25 @@ def test_month_before_the_deadline_has_no_retention_finding(source):
 @pytest.mark.parametrize("args, reason, status", [
     (["findings", "--source", "{src}", "--month", "2026-13"], "--month must be YYYY-MM", 2),  # bad usage
     (["findings", "--db", "{tmp}/missing.duckdb", "--month", "2026-10"], "does not exist", 2),
-    (["load", "--source", "{tmp}/nowhere", "--db", "{tmp}/x.duckdb"], "is not a folder", 1),  # the run failed
+    # a path that does not exist or is not what the option needs is bad usage (2), in our words
+    (["load", "--source", "{tmp}/nowhere", "--db", "{tmp}/x.duckdb"], "--source {tmp}/nowhere: no such folder", 2),
+    (["findings", "--source", "{tmp}/nowhere", "--month", "2026-10"], "--source {tmp}/nowhere: no such folder", 2),
+    (["findings", "--source", "{src}/customers.csv", "--month", "2026-10"], "is a file, not a folder", 2),
+    (["findings", "--db", "{src}/customers.csv", "--month", "2026-10"],
+     "--db {src}/customers.csv is not a DuckDB database (--db names the file `gdpr-analytics load` writes; "
+     "a source's CSV or Parquet files are read with --source FOLDER)", 2),
+    (["findings", "--db", "{src}", "--month", "2026-10"],
+     "--db {src} is a folder, not a database: a source folder is read with --source {src}", 2),
+    (["report", "--db", "{src}", "--month", "2026-10", "--out", "{tmp}/out"], "is a folder, not a database", 2),
 ])
 def test_errors_are_one_line_on_stderr_with_nonzero_exit(tmp_path, source, args, reason, status):
     proc = run(*[a.format(src=source, tmp=tmp_path) for a in args], check=False)
     assert proc.returncode == status
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("gdpr-analytics: error: ") and reason in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("gdpr-analytics: error: ")
+    assert reason.format(src=source, tmp=tmp_path) in lines[0]
+    assert "Catalog Error" not in lines[0] and "Error:" not in lines[0]  # ours, not DuckDB's
 
 
 def test_failed_load_keeps_the_previous_database(tmp_path, source):

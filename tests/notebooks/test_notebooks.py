@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -219,3 +221,51 @@ def test_a_notebook_opened_alone_on_a_read_only_database_works(sample_db, tmp_pa
     nb = execute("02_retention", sample_db, tmp_path, month="2026-09", results_path=str(blocker / "results"))
     check_executed("02_retention", nb)
     assert not (blocker.parent / "results").exists() and sample_db.stat().st_mtime_ns == before
+
+
+def test_path_parameters_are_found_from_the_notebooks_folder(tmp_path, monkeypatch):
+    from gdpr_analytics.core.errors import UsageError
+    from gdpr_analytics.notebook import found_path
+
+    monkeypatch.chdir(tmp_path)
+    # relative to the working folder when something is there, else to the notebooks' folder
+    (tmp_path / "here.duckdb").write_bytes(b"")
+    assert found_path("db_path", "here.duckdb") == tmp_path / "here.duckdb"
+    assert found_path("db_path", "../pyproject.toml") == (NOTEBOOKS.parent / "pyproject.toml").resolve()
+    with pytest.raises(UsageError) as err:
+        found_path("db_path", "../build/nowhere.duckdb")
+    assert str(err.value) == (
+        f"db_path '../build/nowhere.duckdb': nothing at {tmp_path / '../build/nowhere.duckdb'} (from the working "
+        f"folder) nor at {NOTEBOOKS / '../build/nowhere.duckdb'} (from the notebooks' folder); give the database "
+        "`gdpr-analytics load` wrote (make report writes build/sample.duckdb)")
+
+
+@pytest.mark.slow
+def test_papermill_from_another_folder_with_the_notebooks_relative_path(sample_db, tmp_path):
+    """What an analyst types from the repository root (or anywhere): the notebook's relative db_path is
+    taken from the notebooks' folder, not from where papermill runs."""
+    import os
+
+    relative = os.path.relpath(sample_db, NOTEBOOKS)
+    assert not (tmp_path / relative).exists()
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run([str(Path(sys.executable).with_name("papermill")), str(NOTEBOOKS / "02_retention.ipynb"),
+                           str(out), "-p", "month", "2026-09", "-p", "db_path", relative, "--no-progress-bar"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "2026-09" in out.read_text(encoding="utf-8")
+
+
+def test_fifteen_rules_get_fifteen_colours():
+    """The cross-month "Findings per rule" chart: every rule its own colour (the template's ten colours
+    repeated, so DSR-001 and XB-001 were both blue)."""
+    import pandas as pd
+
+    from gdpr_analytics import charts
+
+    rules = [f"R-{k:03d}" for k in range(15)]
+    df = pd.DataFrame([{"month": m, "rule": r, "findings": 1} for m in ("2026-09", "2026-10") for r in rules])
+    fig = charts.lines(df, x="month", color="rule", value="findings", title="Findings per rule")
+    colours = [t.line.color for t in fig.data]
+    assert len(fig.data) == 15 and len(set(colours)) == 15 and None not in colours
+    assert charts.palette(10) == list(charts.pio.templates[charts.TEMPLATE].layout.colorway)[:10]

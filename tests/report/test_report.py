@@ -116,11 +116,15 @@ def test_a_successful_run_prints_only_its_steps(tiny_db, tmp_path):
                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     lines = run.stderr.splitlines()
-    step = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ report 2026-10: (computing the month's results|"
+    step = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ report 2026-10: (computing the month's results|reading the month's results \(stored\)|"
                       r"executing 0[1-4]_copy.ipynb|exporting 0[1-4]_copy.html|writing index.html and manifest.json|"
                       r"publishing)$")
-    assert [line for line in lines[:-1] if not step.match(line)] == []
-    assert lines[-1] == f"gdpr-analytics: report 2026-10 written: {tmp_path / 'out' / '2026-10'}"
+    assert [line for line in lines[:-2] if not step.match(line)] == []
+    folder = tmp_path / "out" / "2026-10"
+    assert lines[-2] == f"gdpr-analytics: report 2026-10 written: {folder}"
+    # the verdict ends every run: the month's high-severity findings, new among them, and the page to open
+    assert re.fullmatch(r"gdpr-analytics: 2026-10: \d+ high-severity findings? \(\d+ new\); \d+ in all.*; open "
+                        + re.escape(str(folder / "index.html")), lines[-1]), lines[-1]
     assert run.stdout == ""
 
 
@@ -189,14 +193,16 @@ def test_auditor_page_shows_no_code(fixture_report):
 
 
 @pytest.mark.slow
-def test_auditor_page_is_self_contained_with_charts(fixture_report):
+def test_auditor_page_loads_only_its_folder_s_plotly_js(fixture_report):
     text = (fixture_report / "report_ok.html").read_text(encoding="utf-8")
     assert html_export.external_references(text) == []
-    assert html_export.plotly_js_copies(text) == 1, "plotly.js must be embedded exactly once"
+    # the folder's one plotly.js, loaded by relative path; none embedded in the page
+    assert html_export.plotly_js_copies(text) == 0 and html_export.uses_plotly_file(text)
+    assert (fixture_report / html_export.PLOTLY_FILE).read_text(encoding="utf-8") == html_export.plotly_js()
     assert "Plotly.newPlot" in text and "FIXTURE-CHART events by country" in text
     el = _elements(text)
     srcs = [a.get("src") for t, a in el.tags if t == "script" and a.get("src")]
-    assert srcs == [], f"scripts loaded from files or hosts: {srcs}"
+    assert srcs == [html_export.PLOTLY_FILE], f"scripts loaded from files or hosts: {srcs}"  # beside the page
     assert not [a for t, a in el.tags if t == "link" and a.get("href")], "external stylesheet"
     assert "require.min.js" not in text and "mathjax" not in " ".join(srcs).lower()
     # the external markdown link is kept as text with its address, not as a link
@@ -510,11 +516,16 @@ def test_export_renders_a_mimetype_only_figure():
     page = html_export.PageInfo(title="Charts", subtitle="", month="2026-10", period_start="", as_of="",
                                 parameters={}, policy_name="", policy_version="", policy_sha256="",
                                 loaded_at="", generated_at="", tool_version="")
-    text = html_export.export_html(nbformat.from_dict(nb), page)
+    # a page that travels alone carries plotly.js once, before the first chart
+    text = html_export.export_html(nbformat.from_dict(nb), page, standalone=True)
     assert text.count('class="plotly-graph-div"') == 2 and "MIMETYPE-ONLY" in text
-    assert html_export.plotly_js_copies(text) == 1
+    assert html_export.plotly_js_copies(text) == 1 and not html_export.uses_plotly_file(text)
     assert html_export.external_references(text) == []
     assert text.index(html_export.plotly_js()[:200]) < text.index("plotly-graph-div")
+    # a page of a report folder loads the folder's copy, before the first chart
+    text = html_export.export_html(nbformat.from_dict(nb), page)
+    assert html_export.plotly_js_copies(text) == 0 and html_export.uses_plotly_file(text)
+    assert text.index(f'src="{html_export.PLOTLY_FILE}"') < text.index("plotly-graph-div")
 
 
 def test_is_external():
@@ -553,11 +564,16 @@ def test_sample_report(sample_report, sample_db):
         text = (folder / name).read_text(encoding="utf-8")
         sizes[name] = len(text.encode("utf-8"))
         assert html_export.external_references(text) == [], name
-        assert html_export.plotly_js_copies(text) == 1, f"{name}: plotly.js must be embedded exactly once"
+        assert html_export.plotly_js_copies(text) == 0 and html_export.uses_plotly_file(text), name
         assert "plotly-graph-div" in text, f"{name}: no chart"
         assert not _elements(text).classes & {"jp-InputArea", "jp-InputPrompt", "highlight"}, name
         assert (folder / "notebooks" / name.replace(".html", ".ipynb")).is_file()
     print("page sizes:", ", ".join(f"{n} {s / 1e6:.1f} MB" for n, s in sizes.items()))
+    # one plotly.js for the folder, none in the executed notebooks: the month was 40 MB with five copies
+    total = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert total < 10e6, f"the month folder is {total / 1e6:.1f} MB"
+    for nb in (folder / "notebooks").glob("*.ipynb"):
+        assert html_export.plotly_js_copies(nb.read_text(encoding="utf-8")) == 0, nb.name
     assert manifest.verify(folder) == []
     con = connect(sample_db)
     try:

@@ -131,14 +131,22 @@ def test_exit_statuses_and_alerting(db, tmp_path):
     # August: X and Y are new high-severity findings
     alert = cli("report", "--db", str(db), "--month", "2026-08", "--out", str(out), "--fail-on", "new-high")
     assert alert.returncode == 3, alert.stderr
-    assert alert.stderr.splitlines()[-1] == (
-        "gdpr-analytics: new high-severity findings in 2026-08 (--fail-on new-high)")
-    assert (out / "2026-08" / "index.html").is_file()  # written completely before the alert
+    index = out.resolve() / "2026-08" / "index.html"
+    assert alert.stderr.splitlines()[-2:] == [
+        # the access log starts on 2026-08-02, after August's first day: its rules are not assessed
+        f"gdpr-analytics: 2026-08: 2 high-severity findings (2 new); 2 in all; not assessed: RET-005, XB-001, "
+        f"XB-002, XB-003, XB-004, XB-005; open {index}",
+        f"gdpr-analytics: ALERT: new high-severity findings in 2026-08 (--fail-on new-high): {index}"]
+    assert index.is_file()  # written completely before the alert
+    # the month again, up to date: judged on its summary.json, it alerts as it did
+    again = cli("report", "--db", str(db), "--month", "2026-08", "--out", str(out), "--fail-on", "new-high")
+    assert again.returncode == 3 and "up to date" in again.stderr and "ALERT: new high-severity" in again.stderr
     # September: the same two persist: no new high-severity finding, but high-severity ones
     quiet = cli("report", "--db", str(db), "--month", "2026-09", "--out", str(out), "--fail-on", "new-high")
     assert quiet.returncode == 0, quiet.stderr
-    high = cli("report", "--db", str(db), "--month", "2026-09", "--out", str(out), "--fail-on", "high", "--force")
-    assert high.returncode == 3
+    assert quiet.stderr.splitlines()[-1].startswith("gdpr-analytics: 2026-09: 2 high-severity findings (0 new)")
+    high = cli("report", "--db", str(db), "--month", "2026-09", "--out", str(out), "--fail-on", "high")
+    assert high.returncode == 3  # up to date, and holding high-severity findings
     never = cli("report", "--db", str(db), "--month", "2026-09", "--out", str(out), "--force")
     assert never.returncode == 0
 
@@ -266,3 +274,15 @@ def test_the_summary_schema_accepts_a_hand_made_summary_and_rejects_mistakes():
         target[path[-1]] = bad
         with pytest.raises(jsonschema.ValidationError):
             summary.validate(broken)
+
+
+def test_a_month_the_load_computed_is_read_not_computed_again(tmp_path):
+    src = write_source(tmp_path / "src", **SOURCE)
+    db = tmp_path / "db.duckdb"
+    loaded = subprocess.run([str(Path(sys.executable).with_name("gdpr-analytics")), "load", "--source", str(src),
+                             "--db", str(db)], capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0 and "month results of 2026-11 ready" in loaded.stderr, loaded.stderr
+    run = cli("report", "--db", str(db), "--month", "latest", "--out", str(tmp_path / "reports"))
+    assert run.returncode == 0, run.stderr
+    assert "report 2026-11: reading the month's results (stored)" in run.stderr
+    assert "computing the month's results" not in run.stderr

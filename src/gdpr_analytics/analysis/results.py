@@ -191,6 +191,12 @@ def compute(engine: Engine, ctx: MonthContext) -> tuple[dict[str, pd.DataFrame],
     return frames, meta
 
 
+def is_stored(engine: Engine, ctx: MonthContext, store: Store | None = None) -> bool:
+    """Whether the month's results are stored already (month_results will read them, not compute)."""
+    store = store if store is not None else Store(engine.results)
+    return (store.folder(key_parts(engine.fingerprint(), ctx)) / "meta.json").is_file()
+
+
 def month_results(engine: Engine, ctx: MonthContext, store: Store | None = None,
                   tables: Sequence[str] | None = None) -> MonthResults:
     """The month's results: read from the store (default: the engine's, beside its data) when they were

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from ..analysis.context import MonthContext
+from ..analysis.context import Coverage, MonthContext
 from ..analysis.ledger import gap_lines
 from ..analysis.results import FINDINGS, month_results
 from ..core.month import Month
@@ -18,8 +18,11 @@ from .options import engine_options, parameters
 
 
 def run(args: argparse.Namespace) -> None:
-    month, history = Month.parse(args.month), load_history(args.policy)
+    latest = args.month.strip().lower() == "latest"
+    month, history = None if latest else Month.parse(args.month), load_history(args.policy)
     with opened(**engine_options(args)) as engine:
+        if latest:
+            month = Coverage.of(engine).last_month()
         ctx = MonthContext.build(engine, month, history, **parameters(args))
         res = month_results(engine, ctx, tables=[FINDINGS])
     result, tables = res.findings, res.meta["tables"]

@@ -49,6 +49,24 @@ def check_usage(kind: str, *, db: Path | None, source: Path | None, remote: str 
             raise UsageError(f"{' and '.join(given)}: only with --engine spark")
 
 
+#: What every DuckDB database file holds at bytes 8-11.
+DUCKDB_MAGIC = b"DUCK"
+
+
+def check_database(db: Path) -> None:
+    """--db names a database `gdpr-analytics load` wrote: not a folder, not a CSV (UsageError, exit 2)."""
+    if db.is_dir():
+        raise UsageError(f"--db {db} is a folder, not a database: a source folder is read with --source {db} "
+                         f"(or loaded first: gdpr-analytics load --source {db} --db FILE)")
+    if not db.is_file():
+        raise UsageError(f"database {db} does not exist: run `gdpr-analytics load --source DIR --db {db}` first")
+    with db.open("rb") as fh:
+        head = fh.read(12)
+    if head[8:12] != DUCKDB_MAGIC:
+        raise UsageError(f"--db {db} is not a DuckDB database (--db names the file `gdpr-analytics load` writes; "
+                         "a source's CSV or Parquet files are read with --source FOLDER)")
+
+
 @contextmanager
 def opened(kind: str = "duckdb", *, db: str | Path | None = None, source: str | Path | None = None,
            remote: str | None = None, results: str | Path | None = None, snapshot: bool = False,
@@ -68,6 +86,7 @@ def opened(kind: str = "duckdb", *, db: str | Path | None = None, source: str | 
             yield engine
         return
     if db is not None:
+        check_database(db)
         if not snapshot:
             with DuckDBEngine(db, history=history, month=month) as engine:
                 yield engine

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import DataError
+from ..core.errors import DataError, UsageError
 from ..core.files import sha256_file
 from .contract import TABLES, Table
 
@@ -78,8 +78,11 @@ def scan(source: Path) -> Source:
     """Every entry of source: a table's, source.yml, or ignored. An error for a file or folder that looks
     like a table (.csv, .csv.gz, .parquet, a folder of Parquet files) but names none, a CSV file inside a
     table's folder, a table given twice, and a missing required table."""
+    if not source.exists():
+        raise UsageError(f"--source {source}: no such folder (a source is a folder with one entry per table)")
     if not source.is_dir():
-        raise DataError(f"source {source} is not a folder")
+        raise UsageError(f"--source {source} is a file, not a folder (a source is a folder with one entry per "
+                         f"table; --source {source.parent} if the file is one of its tables)")
     table_files = {f"{t}{suffix}" for t in TABLES for suffix in _SUFFIXES}
     misnamed, ignored, meta = [], [], None
     for p in sorted(source.iterdir()):

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..analysis import statistics
 from ..analysis.context import MonthContext
-from ..analysis.results import MonthResults, key_parts, month_results
+from ..analysis.results import MonthResults, is_stored, key_parts, month_results
 from ..analysis.rules import CATALOGUE
 from ..analysis.store import Store, key_of
 from ..core.csvfile import write_csv
@@ -225,7 +225,8 @@ def up_to_date(folder: Path, key: str) -> bool:
 def write_tables(b: Build) -> None:
     """1. The month's results, then the CSV files and the workbook."""
     try:
-        with b.step("computing the month's results"):
+        stored = is_stored(b.engine, b.ctx, b.store)
+        with b.step("reading the month's results (stored)" if stored else "computing the month's results"):
             b.results = month_results(b.engine, b.ctx, b.store)
         res = b.results
         result = res.findings
@@ -266,6 +267,8 @@ def run_notebooks(b: Build) -> None:
         done = [f.result() for f in futures]  # in notebook order; the first failure is raised
     b.pages = [page for page, _ in done]
     b.runs = [run for _, run in done]
+    if any(pages.uses_plotly_file((b.staging / run["page"]).read_text(encoding="utf-8")) for run in b.runs):
+        pages.write_plotly_js(b.staging)  # the folder's one copy, which every page with a chart loads
 
 
 def _notebook_page(b: Build, src: Path, nb_params: dict[str, Any], rerun_params: dict[str, Any], work: Path,
@@ -277,6 +280,7 @@ def _notebook_page(b: Build, src: Path, nb_params: dict[str, Any], rerun_params:
     with b.step(f"executing {src.name}"):
         nb = execute_notebook(src, dst, nb_params, folder, cell_timeout=b.cell_timeout)
         rerunnable(nb, rerun_params)
+        pages.strip_plotly_js(nb)
         nbformat.write(nb, str(dst))
     page_name = src.stem + ".html"
     with b.step(f"exporting {page_name}"):

@@ -58,6 +58,10 @@ def is_external(url: str | None) -> bool:
     return (m.group(1) or "").lower() not in _LOCAL_SCHEMES
 
 
+#: The one copy of plotly.js of a report folder, beside its pages, loaded by relative path.
+PLOTLY_FILE = "plotly.min.js"
+
+
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
     from plotly.offline import get_plotlyjs
@@ -89,8 +93,9 @@ class AuditPreprocessor(Preprocessor):
 
     - stderr streams (warnings) and code cells without output are dropped;
     - a figure output with only the plotly JSON gets an HTML rendering without plotly.js;
-    - every copy of plotly.js in the outputs is removed: the template puts one copy in the head.
-    Sets resources["gdpr"]["plotly_js"] when the page has at least one chart.
+    - every copy of plotly.js in the outputs is removed: the template loads the folder's one copy
+      (PLOTLY_FILE) in the head, or embeds it when the page must travel alone (`standalone`).
+    Sets resources["gdpr"]["plotly_js"] (standalone) or ["plotly_src"] when the page has a chart.
     """
 
     def preprocess(self, nb, resources):
@@ -130,7 +135,10 @@ class AuditPreprocessor(Preprocessor):
                     continue
             cells.append(cell)
         nb.cells = cells
-        resources.setdefault("gdpr", {})["plotly_js"] = bundle if charts else ""
+        gdpr = resources.setdefault("gdpr", {})
+        alone = gdpr.get("standalone", False)
+        gdpr["plotly_js"] = bundle if charts and alone else ""
+        gdpr["plotly_src"] = PLOTLY_FILE if charts and not alone else ""
         return nb, resources
 
 
@@ -163,17 +171,44 @@ def exporter() -> HTMLExporter:
     return exp
 
 
-def export_html(nb: nbformat.NotebookNode, page: PageInfo) -> str:
-    """The auditor page of an executed notebook (the notebook itself is not modified)."""
+def export_html(nb: nbformat.NotebookNode, page: PageInfo, standalone: bool = False) -> str:
+    """The auditor page of an executed notebook (the notebook itself is not modified). Its charts load
+    the report folder's plotly.js (PLOTLY_FILE, beside the page: `write_plotly_js`), or, `standalone`,
+    carry their own copy (a page that travels alone)."""
     nb = copy.deepcopy(nb)
     nb.metadata["title"] = f"{page.title} — {page.month}"
-    body, _ = exporter().from_notebook_node(nb, resources={"gdpr": vars(page).copy()})
+    body, _ = exporter().from_notebook_node(nb, resources={"gdpr": {**vars(page), "standalone": standalone}})
     return finalize(body)
 
 
 def export_file(ipynb: Path, target: Path, page: PageInfo) -> None:
+    """One page on its own (it carries plotly.js)."""
     nb = nbformat.read(str(ipynb), as_version=4)
-    target.write_text(export_html(nb, page), encoding="utf-8")
+    target.write_text(export_html(nb, page, standalone=True), encoding="utf-8")
+
+
+def uses_plotly_file(page: str) -> bool:
+    return f'src="{PLOTLY_FILE}"' in page
+
+
+def write_plotly_js(folder: Path) -> None:
+    """The folder's one copy of plotly.js, which its pages load by relative path."""
+    (folder / PLOTLY_FILE).write_text(plotly_js(), encoding="utf-8")
+
+
+def strip_plotly_js(nb: nbformat.NotebookNode) -> None:
+    """Remove the copies of plotly.js the kernel embedded in the outputs of an executed notebook (4.8 MB
+    each): JupyterLab draws the figures from their plotly JSON (plotly's lab extension), and the pages
+    load the folder's copy."""
+    bundle = plotly_js()
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data") or {}
+            html_text = data.get("text/html")
+            if html_text is not None:
+                text = _text(html_text)
+                if bundle in text:
+                    data["text/html"] = text.replace(bundle, "")
 
 
 def _h1(line: str) -> str | None:

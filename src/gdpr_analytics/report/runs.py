@@ -128,11 +128,30 @@ def run(engine: Engine, contexts: list[MonthContext], *, out: Path, force: bool 
 
 
 def alert(done: list[MonthRun], fail_on: str) -> list[str]:
-    """The months built in this run that hold what `--fail-on` alerts on (high, or new-high findings, or a
-    rule assessed with gaps)."""
+    """The months of this run, built now or already up to date, that hold what `--fail-on` alerts on
+    (high, or new-high findings, or a rule assessed with gaps): each judged on its summary.json, so an
+    unchanged month alerts as it did when it was built."""
     if fail_on == "never":
         return []
     if fail_on == "gaps":
-        return [r.month.label for r in done if r.built and r.summary.get("assessed_with_gaps")]
+        return [r.month.label for r in done if r.summary.get("assessed_with_gaps")]
     field = "findings" if fail_on == "high" else "new"
-    return [r.month.label for r in done if r.built and r.summary.get("totals", {}).get("high", {}).get(field, 0)]
+    return [r.month.label for r in done if r.summary.get("totals", {}).get("high", {}).get(field, 0)]
+
+
+def verdict(r: MonthRun) -> str:
+    """One line on a month of the run: its high-severity findings (new among them), all findings, the rules
+    not assessed or assessed with gaps, and the index to open."""
+    doc, index = r.summary, r.folder / "index.html"
+    if not doc:
+        return f"{r.month.label}: no summary.json (built by an earlier version); open {index}"
+    totals = doc.get("totals", {})
+    high, new = totals.get("high", {}).get("findings", 0), totals.get("high", {}).get("new", 0)
+    every = sum(t.get("findings", 0) for t in totals.values())
+    parts = [f"{high:,} high-severity finding{'s' * (high != 1)} ({new:,} new)", f"{every:,} in all"]
+    if doc.get("not_assessed"):
+        parts.append(f"not assessed: {', '.join(doc['not_assessed'])}")
+    gaps = sorted({g["rule_id"] for g in doc.get("assessed_with_gaps", [])})
+    if gaps:
+        parts.append(f"assessed with gaps: {', '.join(gaps)}")
+    return f"{r.month.label}: {'; '.join(parts)}; open {index}"
