@@ -114,7 +114,7 @@ def test_controller_and_processor_of_the_uploads(record):
     # Art. 30(2)(a): each controller (the customers), how many (C1, C3, C6 hold uploads), how to reach them
     assert pr1["controller"] == (
         "Each MyStamp or MyStamp Pro customer who supplies media (de Klant treedt op als "
-        "verwerkingsverantwoordelijke); 3 customer(s) with uploads held at the end of 2026-10; contact: Through "
+        "verwerkingsverantwoordelijke); 3 customers with uploads held at the end of 2026-10; contact: Through "
         "the customer's account: the contact details the customer gave bpost (§3) are held in the customer record "
         "under the customer's pseudonymous ID (§2, §7)")
     assert pr1["processor"] == p1["controller"]
@@ -281,7 +281,7 @@ def test_xlsx_follows_the_belgian_register_model(tmp_path, con, policy):
     pheads = [c.value for c in processor[0]]
     assert "Name and contact details of each controller on whose behalf the processor acts" in pheads
     pvalues = dict(zip(pheads, [c.value for c in processor[1]]))
-    assert "3 customer(s) with uploads held at the end of 2026-10" in pvalues[
+    assert "3 customers with uploads held at the end of 2026-10" in pvalues[
         "Name and contact details of each controller on whose behalf the processor acts"]
     comp = sheets["Completeness"]
     assert [c.value for c in comp[0]] == ["field", "GDPR / register", "P1", "P2", "P3", "P4", "PR1"]

@@ -565,6 +565,7 @@ def test_sample_report(sample_report, sample_db):
         sizes[name] = len(text.encode("utf-8"))
         assert html_export.external_references(text) == [], name
         assert html_export.plotly_js_copies(text) == 0 and html_export.uses_plotly_file(text), name
+        assert ".snapshot-" not in text, f"{name}: names the run's temporary snapshot"
         assert "plotly-graph-div" in text, f"{name}: no chart"
         assert not _elements(text).classes & {"jp-InputArea", "jp-InputPrompt", "highlight"}, name
         assert (folder / "notebooks" / name.replace(".html", ".ipynb")).is_file()

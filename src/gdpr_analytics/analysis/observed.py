@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..core.month import Month
+from ..core.words import plural
 from ..ingest.contract import CUSTOMERS
 from ..policy.model import Policy
 
@@ -185,7 +186,7 @@ def find_gaps(obs: Observation, policy: Policy) -> pd.DataFrame:
         per = part.groupby("source_country", sort=True)["events"].sum()
         countries = ", ".join(f"{c} ({int(n)})" for c, n in per.items())
         add("processor not declared", proc,
-            f"{int(part['events'].sum())} access event(s) in {obs.month.label}, from {countries}",
+            f"{plural(int(part['events'].sum()), 'access event')} in {obs.month.label}, from {countries}",
             f"declared processors: {declared_processors}", concerned(int(part["upload_events"].sum())),
             "§5")
     undeclared_country = seen[seen["declared_processor"] & ~seen["declared_country"]]
@@ -193,7 +194,7 @@ def find_gaps(obs: Observation, policy: Policy) -> pd.DataFrame:
         allowed = ", ".join(next((p["countries"] for p in policy.data["processors"]
                                   if p["key"] == r.processor.strip().lower()), []))
         add("country not declared for the processor", f"{r.processor} from {r.source_country}",
-            f"{int(r.events)} access event(s) in {obs.month.label}",
+            f"{plural(int(r.events), 'access event')} in {obs.month.label}",
             f"{r.processor} may access from: {allowed}", concerned(int(r.upload_events)), "§5, §6")
 
     fill = obs.fill

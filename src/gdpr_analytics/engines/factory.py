@@ -114,7 +114,14 @@ def reopen(location: str | Path, history=None, month=None, results: str | Path |
         from .spark.engine import SparkEngine
 
         return SparkEngine(path, history, month, results=results)
-    return DuckDBEngine(path, results=results, history=history, month=month)
+    # a report run's kernels read its snapshot: the engine is named after the database the user gave
+    named = SNAPSHOT_NAME.match(path.name)
+    return DuckDBEngine(path, location=path.with_name(named.group(1)) if named else None, results=results,
+                        history=history, month=month)
+
+
+#: `.<database name>.snapshot-<pid>`: a report run's snapshot of the database (run_snapshot).
+SNAPSHOT_NAME = re.compile(r"^\.(.+)\.snapshot-\d+$")
 
 
 @contextmanager

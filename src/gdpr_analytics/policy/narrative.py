@@ -13,6 +13,7 @@ import html
 import re
 from typing import Callable
 
+from ..core.words import plural
 from .model import Policy
 from .register import TO_COMPLETE, render
 
@@ -53,7 +54,7 @@ def processors(policy: Policy) -> list[str]:
             where.append("accessing the data from " + _and([_country(policy, c) for c in p["access_from"]]))
         described.append(f"{p['name']} — {p.get('service', p['role'])}{'; ' + '; '.join(where) if where else ''}"
                          f" ({p['notice']})")
-    text = f"The privacy notice declares {len(procs)} processor(s): " + "; ".join(described) + "."
+    text = f"The privacy notice declares {plural(len(procs), 'processor')}: " + "; ".join(described) + "."
     if policy.data.get("recipients_exhaustive") is False:
         text += (" The notice presents them as examples, not as a complete list of recipients"
                  + (f" ({policy.data['recipients_note']})" if policy.data.get("recipients_note") else "") + ".")
@@ -96,11 +97,11 @@ def scope(policy: Policy) -> list[str]:
 def retention(policy: Policy, retention_years: int | None = None) -> list[str]:
     r = policy.data["retention"]
     applies = _and([a[0].lower() + a[1:] for a in r.get("applies_to") or []]) or "the personal data"
-    text = (f"The privacy notice ({r['notice']}) promises that {applies} are erased {r['period_years']} year(s) "
+    text = (f"The privacy notice ({r['notice']}) promises that {applies} are erased {plural(r['period_years'], 'year')} "
             f"after the {r.get('counted_from', 'last order')}.")
     out = [text]
     if retention_years is not None and retention_years != r["period_years"]:
-        out.append(f"This report uses a retention period of {retention_years} year(s), given as a parameter, "
+        out.append(f"This report uses a retention period of {plural(retention_years, 'year')}, given as a parameter, "
                    f"instead of the {r['period_years']} the policy declares.")
     untold = [s["name"] for s in policy.data["data_subjects"] if "retention" in s]
     if untold:
@@ -112,10 +113,10 @@ def purposes(policy: Policy) -> list[str]:
     acts = policy.data["activities"]
     ctl = [a for a in acts if a["role"] == "controller"]
     prc = [a for a in acts if a["role"] == "processor"]
-    out = [f"The privacy notice declares {len(ctl)} purpose(s) for which bpost is the controller: "
+    out = [f"The privacy notice declares {plural(len(ctl), 'purpose')} for which bpost is the controller: "
            + "; ".join(f"{a['id']} — {a['name']}" for a in ctl) + "."]
     if prc:
-        out.append(f"and {len(prc)} processing activity(ies) bpost carries out as processor for its customers: "
+        out.append(f"and {plural(len(prc), 'processing activity', 'processing activities')} bpost carries out as processor for its customers: "
                    + "; ".join(f"{a['id']} — {a['name']}" for a in prc) + ".")
     return out
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.words import plural
 from .model import Policy
 
 TO_COMPLETE = "not stated in the privacy notice — to be completed by the controller"
@@ -242,7 +243,7 @@ def controllers_text(activity: dict, controllers_held: int | None, month_label: 
     """Art. 30(2)(a): each controller bpost acts for (the customers), how many, and how to reach them."""
     text = str(activity.get("controller") or TO_COMPLETE)
     if controllers_held is not None:
-        text += f"; {controllers_held} customer(s) with uploads held at the end of {month_label}"
+        text += f"; {plural(controllers_held, 'customer')} with uploads held at the end of {month_label}"
     else:
         text += "; number of customers not assessed (no uploads table in the source)"
     contact = activity.get("controller_contact")
