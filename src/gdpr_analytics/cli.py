@@ -40,6 +40,10 @@ def _add_policy(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", type=Path, default=None, metavar="FILE|DIR",
                    help="a policy file, or a folder with one file per version, each with policy.effective_from "
                         "(default policies/mystamp.yml)")
+    p.add_argument("--evidence", type=Path, default=None, metavar="FILE",
+                   help="the controller's internal evidence beside the notice (contracts, transfer tools, TIAs, "
+                        "security measures, assessments), each entry citing its document; example: "
+                        "policies/evidence.example.yml")
 
 
 def _add_rule_parameters(p: argparse.ArgumentParser) -> None:

@@ -509,24 +509,27 @@ def found_path(name: str, given: str | Path) -> Path:
 
 
 ADVICE = {"db_path": "give the database `gdpr-analytics load` wrote (make report writes build/sample.duckdb)",
-          "policy_path": "give a policy file or a folder of policy versions"}
+          "policy_path": "give a policy file or a folder of policy versions",
+          "evidence_path": "give the controller's evidence file (policies/evidence.example.yml shows one)"}
 
 
 def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = None,
               retention_years: int | None = None, bulk_export_threshold: int | None = None,
-              results_path: str | Path | None = None, **parameters: Any) -> Page:
+              results_path: str | Path | None = None, evidence_path: str | Path | None = None,
+              **parameters: Any) -> Page:
     """The month's results for the parameters cell: read from the store beside the data (or
     `results_path`), computed and stored first if need be (in memory only if the store is read-only).
     db_path: a database written by `load`, or the source folder a report run with --engine spark read in
     place (its stored results are found by the files' fingerprint; Spark starts only for a query whose
     answer is not stored); a relative path is taken from the working folder, or else from the notebooks'
     folder (so the committed `../build/sample.duckdb` works with papermill run from anywhere).
-    policy_path: a policy file or a folder of versions. Every rule parameter (core/parameters.py) may be
+    policy_path: a policy file or a folder of versions; evidence_path: the controller's evidence file. Every rule parameter (core/parameters.py) may be
     given; None: the policy's value (the retention period of the version in force at the month's last
     instant) or the default."""
     charts.use_offline_renderer()
     m = Month.parse(month)
-    history = load_history(found_path("policy_path", policy_path) if policy_path else None)
+    history = load_history(found_path("policy_path", policy_path) if policy_path else None,
+                           found_path("evidence_path", evidence_path) if evidence_path else None)
     engine = reopen(found_path("db_path", db_path), history, m, results=results_path)
     ctx = MonthContext.build(engine, m, history, read_data=False, retention_years=retention_years,
                              bulk_export_threshold=bulk_export_threshold, **parameters)

@@ -43,8 +43,10 @@ def policy_parts(ctx: MonthContext) -> dict[str, Any]:
     by one of them; the last also judges the state), and the versions before it (the record dates each
     activity from the version that first declared it)."""
     month, history = ctx.month, ctx.history
+    ev = history.evidence
     return {"policy": [{"version": v.version, "sha256": v.sha256} for v in history.in_force(month)],
-            "policy_before": [v.sha256 for v in history.versions if v.valid_to <= month.period_start]}
+            "policy_before": [v.sha256 for v in history.versions if v.valid_to <= month.period_start],
+            **({"evidence": ev.sha256} if ev is not None else {})}
 
 
 def key_parts(data: str, ctx: MonthContext) -> dict[str, Any]:

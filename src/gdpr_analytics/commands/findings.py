@@ -19,7 +19,7 @@ from .options import engine_options, parameters
 
 def run(args: argparse.Namespace) -> None:
     latest = args.month.strip().lower() == "latest"
-    month, history = None if latest else Month.parse(args.month), load_history(args.policy)
+    month, history = None if latest else Month.parse(args.month), load_history(args.policy, args.evidence)
     with opened(**engine_options(args)) as engine:
         if latest:
             month = Coverage.of(engine).last_month()

@@ -51,7 +51,7 @@ def latest_month_results(db: Path, history: PolicyHistory):
 
 
 def run(args: argparse.Namespace) -> None:
-    step = None if args.no_month_results else latest_month_results(args.db, load_history(args.policy))
+    step = None if args.no_month_results else latest_month_results(args.db, load_history(args.policy, args.evidence))
     result = load_to_file(args.source, args.db, full=args.full, before_replace=step)
     if result.mode != "up to date":
         # results of data states other than this one and the one it replaced (which a running report

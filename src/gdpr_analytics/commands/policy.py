@@ -13,7 +13,7 @@ from ..policy.history import load_history
 
 
 def run(args: argparse.Namespace) -> None:
-    history = load_history(args.policy)
+    history = load_history(args.policy, args.evidence)
     if args.action == "check":
         kind = "folder of versions" if history.folder else "one file, in force at every instant"
         print(f"policy {history.source}: valid ({kind}, {len(history.versions)} version(s))")

@@ -14,7 +14,7 @@ from .options import engine_options, parameters
 
 
 def run(args: argparse.Namespace) -> int:
-    history = load_history(args.policy)
+    history = load_history(args.policy, args.evidence)
     wanted = runs.months(args.month)
     given = parameters(args)
 

@@ -44,6 +44,11 @@ POLICY_TABLES = {
                                   ("action", "VARCHAR"), *_BOUNDS),
     "policy_eea_at": (*_VERSION, ("country", "VARCHAR"), *_BOUNDS),
     "policy_version_at": (*_VERSION, ("sha256", "VARCHAR"), *_BOUNDS, ("personalised_advertising", "BOOLEAN")),
+    # the controller's evidence (policy/evidence.py): one row per transfer impact assessment, and what it covers
+    "evidence_tia": (("processor", "VARCHAR"), ("country", "VARCHAR"), ("reference", "VARCHAR"),
+                     ("review_by", "TIMESTAMP"), ("monthly_records", "BIGINT")),
+    "evidence_tia_scope": (("processor", "VARCHAR"), ("country", "VARCHAR"), ("resource", "VARCHAR"),
+                           ("action", "VARCHAR")),
 }
 
 

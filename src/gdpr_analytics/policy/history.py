@@ -16,7 +16,7 @@ versions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from ..core.assets import default_policy_path
 from ..core.errors import PolicyError
 from ..core.instants import format_instant as _iso
 from ..core.instants import naive_utc as _instant
+from .evidence import EMPTY_TABLES, Evidence, EvidenceInvalid, load_evidence
 from .model import ALWAYS_FROM, ALWAYS_TO, Policy, parse, read
 from .validation import PolicyInvalid
 
@@ -81,10 +82,24 @@ class PolicyHistory:
     source: Path
     versions: tuple[Version, ...]
     folder: bool = False
+    evidence: Evidence | None = None  # the controller's internal evidence (--evidence), SPEC §12
 
     @classmethod
     def single(cls, policy: Policy) -> "PolicyHistory":
         return cls(policy.path, (Version(policy, ALWAYS_FROM, ALWAYS_TO),), folder=False)
+
+    def with_evidence(self, evidence: Evidence | None) -> "PolicyHistory":
+        """This history read with the controller's evidence; EvidenceInvalid when it documents an activity
+        no version of the policy declares (nor the evidence itself, as an internal activity)."""
+        if evidence is None:
+            return replace(self, evidence=None)
+        known = {a["id"] for v in self.versions for a in v.policy.data["activities"]}
+        known |= {str(a["id"]) for a in evidence.internal_activities}
+        unknown = sorted(set(evidence.data.get("activities") or {}) - known)
+        if unknown:
+            raise EvidenceInvalid(evidence.path, [f"activities.{a}: no version of the policy declares activity "
+                                                  f"{a} (declared: {', '.join(sorted(known))})" for a in unknown])
+        return replace(self, evidence=evidence)
 
     @property
     def latest(self) -> Policy:
@@ -142,6 +157,7 @@ class PolicyHistory:
         for v in self.versions:
             for table, rows in v.policy.tables_at(v.valid_from, v.valid_to).items():
                 out.setdefault(table, []).extend(rows)
+        out.update(self.evidence.tables() if self.evidence is not None else EMPTY_TABLES)
         return out
 
 
@@ -149,8 +165,14 @@ def _midnight(d: date) -> datetime:
     return datetime(d.year, d.month, d.day)
 
 
-def load_history(path: str | Path | None = None) -> PolicyHistory:
-    """A policy file (in force at every instant) or a folder of versions; PolicyError naming the file(s)."""
+def load_history(path: str | Path | None = None, evidence: str | Path | None = None) -> PolicyHistory:
+    """A policy file (in force at every instant) or a folder of versions, read with the controller's
+    evidence file when one is given; PolicyError naming the file(s)."""
+    history = _load_history(path)
+    return history.with_evidence(load_evidence(evidence)) if evidence is not None else history
+
+
+def _load_history(path: str | Path | None = None) -> PolicyHistory:
     path = Path(path) if path else default_policy_path()
     if not path.exists():
         raise PolicyError(f"policy {path}: no such file or folder")

@@ -229,7 +229,8 @@ def profiling_text(policy: Policy) -> str:
 
 
 def purposes_text(activity: dict) -> str:
-    text = activity["purpose"]
+    purpose = activity["purpose"]
+    text = purpose.get("text", "") if isinstance(purpose, dict) else str(purpose)
     if activity.get("channels"):
         text += f" Channels: {', '.join(activity['channels'])}."
     if "personalised" in activity:
@@ -237,6 +238,14 @@ def purposes_text(activity: dict) -> str:
     if activity.get("objection"):
         text += f" Objection: {activity['objection']}."
     return f"{text} ({activity['notice']})"
+
+
+def legal_basis_text(activity: dict) -> tuple[str, bool]:
+    stated_ = [b["basis"] for b in activity["legal_bases"] if b.get("basis")]
+    gaps = [b for b in activity["legal_bases"] if not b.get("basis")]
+    parts = ["; ".join(stated_) + f" ({activity['notice']})"] if stated_ else []
+    parts += [render(b) for b in gaps]
+    return "; ".join(parts), not gaps
 
 
 def controllers_text(activity: dict, controllers_held: int | None, month_label: str) -> str:
@@ -323,9 +332,9 @@ def entries(policy: Policy, activity: dict, *, controllers_held: int | None = No
     out["safeguards"] = (safeguards, safe_ok)
     out["retention"] = retention_text(policy, activity)
     out["security_measures"] = security_text(policy)
-    out["legal_basis"] = ("; ".join(b["basis"] for b in activity["legal_bases"]) + f" ({activity['notice']})", True)
+    out["legal_basis"] = legal_basis_text(activity)
     li = activity.get("legitimate_interests")
-    uses_f = any("6(1)(f)" in b["basis"] for b in activity["legal_bases"])
+    uses_f = any("6(1)(f)" in b.get("basis", "") for b in activity["legal_bases"])
     out["legitimate_interests"] = ((f"{li} ({activity['notice']})", True) if li else
                                    ((TO_COMPLETE, False) if uses_f else ("not relied on", True)))
     out["special_categories"] = special_categories(policy, activity)

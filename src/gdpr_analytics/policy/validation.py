@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import PolicyError
-from ..ingest.contract import ACCESS_LOG
+from ..ingest.contract import ACCESS_LOG, TABLES
 
 REQUIRED_SECTIONS = (
     "policy", "controller", "contact", "data_protection_officer", "representative", "joint_controllers",
@@ -31,10 +31,12 @@ REQUIRED_SECTIONS = (
     "transfers", "retention", "security_measures", "eea",
 )
 RESOURCES = ACCESS_LOG.column("resource").allowed
+DATA_TABLES = tuple(TABLES)
 ACTIONS = ACCESS_LOG.column("action").allowed
 #: Fields of an activity that are statements, taken from activity_defaults when the activity has none.
 ACTIVITY_STATEMENTS = ("source", "technology", "data_subject_rights", "process_owner", "dpia",
-                       "vulnerable_subjects", "data_combination", "classification", "risks")
+                       "vulnerable_subjects", "data_combination", "classification", "risks",
+                       "categories_per_purpose", "lia", "joint_controllers", "retention")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -130,21 +132,22 @@ class Problems:
         return ok
 
     def statement(self, value: Any, where: str) -> None:
-        """A plain value, or {text, notice} and/or {not_stated}."""
+        """A plain value, or {text, notice} and/or {not_stated}, or {not_applicable: why}."""
         if isinstance(value, (str, int, float, bool)) and value not in ("",):
             return
         if not isinstance(value, dict):
             self.fail(where, "must be a value, {text, notice} or {not_stated: …}")
             return
-        unknown = set(value) - {"text", "notice", "not_stated"}
+        unknown = set(value) - {"text", "notice", "not_stated", "not_applicable"}
         if unknown:
             self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))} (a statement has text, notice, "
-                             "not_stated)")
-        if "text" not in value and "not_stated" not in value:
-            self.fail(where, "needs 'text' (what the notice states) or 'not_stated' (what it leaves unsaid)")
+                             "not_stated, not_applicable)")
+        if "text" not in value and "not_stated" not in value and "not_applicable" not in value:
+            self.fail(where, "needs 'text' (what the notice states), 'not_stated' (what it leaves unsaid) or "
+                             "'not_applicable' (why the field does not apply)")
         if "text" in value and not str(value.get("notice") or "").startswith("§"):
             self.fail(where, "a stated 'text' needs the 'notice' section (§) that states it")
-        for key in ("text", "not_stated"):
+        for key in ("text", "not_stated", "not_applicable"):
             if key in value and not (isinstance(value[key], str) and value[key].strip()):
                 self.fail(where, f"'{key}' must be non-empty text")
 
@@ -294,8 +297,10 @@ def check_activities(data: dict, p: Problems, categories: set[str], subjects: se
     ids = set()
     for i, act in enumerate(data["activities"] or []):
         where = f"activities[{i}] ({_name(act, 'id')})"
-        if not p.need(act, where, "id", "role", "name", "purpose", "legal_bases", "data_subjects",
-                      "data_categories", "notice"):
+        if not p.need(act, where, "id", "role", "name", "purpose", "legal_bases", "data_subjects", "notice"):
+            continue
+        if not isinstance(act.get("data_categories"), list):
+            p.fail(where, "data_categories must be a list of data category keys (empty when the notice names none)")
             continue
         if act["id"] in ids:
             p.fail(where, f"activity id {act['id']!r} is declared twice")
@@ -311,8 +316,17 @@ def check_activities(data: dict, p: Problems, categories: set[str], subjects: se
         for key in act.get("recipients") or []:
             if key not in processors:
                 p.fail(where, f"recipient {key!r} is not a declared processor")
+        others = {r.get("key") for r in data.get("other_recipients") or [] if isinstance(r, dict)}
+        for key in act.get("other_recipients") or []:
+            if key not in others:
+                p.fail(where, f"other recipient {key!r} is not declared under other_recipients")
+        for t in act.get("tables") or []:
+            if t not in DATA_TABLES:
+                p.fail(where, f"table {t!r} is not a table of the input data ({', '.join(DATA_TABLES)})")
         for j, basis in enumerate(act["legal_bases"]):
-            p.need(basis, f"{where}.legal_bases[{j}]", "basis")
+            if not (isinstance(basis, dict) and basis.get("not_stated")):
+                p.need(basis, f"{where}.legal_bases[{j}]", "basis")
+        p.statement(act["purpose"], f"{where}.purpose")
         if "fides_data_use" in act and act["fides_data_use"] not in fides["data_use"]:
             p.fail(where, f"fides_data_use {act['fides_data_use']!r} is not a fideslang data use")
         if "fides_legal_basis" in act and act["fides_legal_basis"] not in fides_legal_bases():

@@ -251,6 +251,8 @@ def notebook_parameters(b: Build) -> tuple[dict[str, Any], dict[str, Any]]:
     the location the user named instead of the run's snapshot."""
     params = {"month": b.month.label, "db_path": str(b.engine.reads), "results_path": str(b.store.root),
               "policy_path": str(b.ctx.history.source), **b.ctx.params.as_dict()}
+    if b.ctx.history.evidence is not None:
+        params["evidence_path"] = str(b.ctx.history.evidence.path)
     return params, {**params, "db_path": str(b.engine.location)}
 
 
