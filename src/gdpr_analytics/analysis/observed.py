@@ -20,6 +20,7 @@ import pandas as pd
 from ..core.month import Month
 from ..core.words import plural
 from ..ingest.contract import CUSTOMERS
+from ..policy import register
 from ..policy.model import Policy
 
 GAP_COLUMNS = ["kind", "item", "observed", "declared", "activities", "notice"]
@@ -151,9 +152,20 @@ class Observation:
     extras: pd.DataFrame
     gaps: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=GAP_COLUMNS))
     upload_controllers: int | None = None
+    channels: list[str] = field(default_factory=list)  # marketing channels seen in the month
+    data_map: pd.DataFrame | None = None  # policy.register.data_map: the data's tables and channels, declared
 
 
-def observe(engine, policy: Policy, month: Month) -> Observation:
+def channels_seen(engine) -> list[str]:
+    """The marketing channels of the month's sends (the sends-by-channel statistic, when computed)."""
+    try:
+        df = engine.run("marketing/stat_sends_by_channel")
+    except KeyError:
+        return []
+    return sorted(str(c) for c in df["channel"])
+
+
+def observe(engine, policy: Policy, month: Month, evidence=None) -> Observation:
     obs = Observation(
         month=month,
         present=engine.present_tables(),
@@ -163,7 +175,10 @@ def observe(engine, policy: Policy, month: Month) -> Observation:
         seen=processors_seen(engine, month),
         extras=extra_columns(engine),
         upload_controllers=upload_controllers(engine, month),
+        channels=channels_seen(engine),
     )
+    obs.data_map = register.data_map(policy, evidence, sorted(t for t in obs.present if not t.startswith("_")),
+                                     obs.channels)
     obs.gaps = find_gaps(obs, policy)
     return obs
 
@@ -232,6 +247,13 @@ def find_gaps(obs: Observation, policy: Policy) -> pd.DataFrame:
             add("optional field always filled", f"customers.{col}",
                 f"filled for all {int(r['held'])} customers held",
                 f"{cat['name']}: declared optional", activities_declaring(policy, cat["key"]), cat["notice"])
+
+    for r in (obs.data_map if obs.data_map is not None else pd.DataFrame()).itertuples(index=False):
+        if r.state == register.INCOMPLETE:
+            add(f"{r.kind} held but declared by no activity", r.item,
+                f"the source holds {r.kind} {r.item}" if r.kind == "table" else
+                f"marketing sends on channel {r.item} in {obs.month.label}",
+                "no processing activity of the notice (nor of the evidence) declares it", [], "§3")
 
     return pd.DataFrame(out, columns=GAP_COLUMNS)
 

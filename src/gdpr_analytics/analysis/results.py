@@ -35,7 +35,7 @@ FINDINGS = "findings"
 RECORD = "ropa/record"
 LEDGER = "coverage/ledger"
 #: The observation frames of observed.Observation that are stored (as observed/<name>).
-OBSERVATION = ("subjects", "uploads", "fill", "seen", "extras", "gaps")
+OBSERVATION = ("subjects", "uploads", "fill", "seen", "extras", "gaps", "data_map")
 
 
 def policy_parts(ctx: MonthContext) -> dict[str, Any]:
@@ -121,7 +121,7 @@ class MonthResults:
             (int(controllers["controllers"].iloc[0]) if controllers is not None and len(controllers) else 0)
         return observed.Observation(month=self.month, present=self.present_tables(), subjects=f["subjects"],
                                     uploads=f["uploads"], fill=f["fill"], seen=f["seen"], extras=f["extras"],
-                                    gaps=f["gaps"], upload_controllers=held)
+                                    gaps=f["gaps"], upload_controllers=held, data_map=f["data_map"])
 
     @property
     def record(self) -> pd.DataFrame:
@@ -158,7 +158,7 @@ def compute(engine: Engine, ctx: MonthContext) -> tuple[dict[str, pd.DataFrame],
             continue
         frames[q.name] = engine.run(q.name, **bound)
     computed = _Computed(frames, present)
-    obs = observed.observe(computed, ctx.policy, ctx.month)
+    obs = observed.observe(computed, ctx.policy, ctx.month, ctx.history.evidence)
     for name in OBSERVATION:
         value = getattr(obs, name)
         if value is None:

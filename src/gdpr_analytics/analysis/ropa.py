@@ -37,6 +37,7 @@ DECLARED = [
     ("purposes", "Purposes"),
     ("legal_basis", "Legal basis"),
     ("legitimate_interests", "Legitimate interests"),
+    ("lia", "Legitimate-interest assessment"),
     ("profiling", "Profiling and automated decisions"),
     ("data_subject_categories", "Categories of data subjects"),
     ("vulnerable_subjects", "Vulnerable data subjects"),
@@ -84,6 +85,7 @@ SIDE_BY_SIDE = [
     ("Purposes", "purposes", None),
     ("Legal basis", "legal_basis", None),
     ("Legitimate interests", "legitimate_interests", None),
+    ("Legitimate-interest assessment", "lia", None),
     ("Data subjects", "data_subject_categories", "subjects_held"),
     ("Personal data", "data_categories", "data_categories_filled"),
     ("Special categories", "special_categories", None),
@@ -107,19 +109,30 @@ SIDE_BY_SIDE = [
 ]
 
 
-def _stamp(day: date | None, policy: Policy) -> str:
+def _stamp(day: date | None, policy: Policy, created: str | None = None) -> str:
     if day is not None:
         return day.isoformat()
+    if created:
+        return created
     return render(policy.data["policy"].get("published")) if policy.data["policy"].get("published") else TO_COMPLETE
+
+
+def _created(history, activity_id: str) -> str | None:
+    """The creation date the evidence documents for an activity (`created_on`), citing its document."""
+    ev = getattr(history, "evidence", None)
+    entry = ev.activity(activity_id, "created_on") if ev is not None else None
+    return ev.render(entry) if entry is not None else None
 
 
 def activity_dates(history, month: Month | None, activity_id: str, policy: Policy) -> tuple[str, str]:
     """(declared since, last changed) of an activity: the effective date of the earliest version, up to
     the month's, that declares it, and of the latest in which its entry changed. A single file without
-    effective_from says when it was published, or that this is to complete."""
+    effective_from takes the creation date the evidence documents, or says when it was published, or that
+    this is to complete."""
     if history is None or not history.folder:
         d = policy.effective_from
-        return _stamp(d, policy), _stamp(d, policy)
+        created = _created(history, activity_id)
+        return _stamp(d, policy, created), _stamp(d, policy, created)
     versions = [v for v in history.versions if month is None or v.valid_from < month.as_of]
     since = changed = None
     before = None
@@ -133,7 +146,8 @@ def activity_dates(history, month: Month | None, activity_id: str, policy: Polic
         elif entry != before:
             changed = v.effective_from
         before = entry
-    return _stamp(since, policy), _stamp(changed, policy)
+    created = _created(history, activity_id)
+    return _stamp(since, policy, created), _stamp(changed, policy, created)
 
 
 def build(ctx: MonthContext, obs: observed.Observation) -> pd.DataFrame:
@@ -141,10 +155,12 @@ def build(ctx: MonthContext, obs: observed.Observation) -> pd.DataFrame:
     instant, each activity dated from the policy history) and what the month's data shows."""
     policy, month, history = ctx.policy, ctx.month, ctx.history
     title = policy.data["policy"].get("title", policy.data["policy"]["id"])
+    evidence = history.evidence if history is not None else None
     rows = []
-    for a in policy.data["activities"]:
-        cells = register.entries(policy, a, controllers_held=obs.upload_controllers, month_label=month.label)
-        missing = [f.label for f in register.fields_for(a["role"]) if not cells[f.key][1]]
+    for a in register.activities(policy, evidence):
+        cells = register.activity_cells(policy, a, evidence, controllers_held=obs.upload_controllers,
+                                        month_label=month.label)
+        missing = [f.label for f in register.fields_for(a["role"]) if cells[f.key][1] == register.INCOMPLETE]
         since, changed = activity_dates(history, month, a["id"], policy)
         row = {key: text for key, (text, _) in cells.items()}
         row.update({
@@ -152,12 +168,13 @@ def build(ctx: MonthContext, obs: observed.Observation) -> pd.DataFrame:
             "activity": a["name"],
             "role": a["role"],
             "business_process": f"{title} ({policy.data['policy']['notice']})",
-            "status": f"in force: declared by policy version {policy.version}",
+            "status": f"in force: declared by policy version {policy.version}" if not a.get("internal") else
+            f"in force: documented internally ({evidence.cite({'document': a['document']})})",
             "policy_version": f"{policy.version} (SHA-256 {policy.sha256})",
             "declared_since": since,
             "last_changed": changed,
             "to_complete": f"{len(missing)}: " + "; ".join(missing) if missing else "0",
-            "notice": a["notice"],
+            "notice": a.get("notice", "not in the notice"),
             "month": month.label,
             "subjects_held": observed.activity_subjects_held(obs, policy, a),
             "data_categories_filled": observed.activity_categories_filled(obs, policy, a),
