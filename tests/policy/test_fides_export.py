@@ -36,21 +36,33 @@ def test_fideslang_models_validate_the_manifest(doc):
     assert [s.fides_key for s in taxonomy.system] == ["mystamp"]
 
 
-def test_one_privacy_declaration_per_purpose(doc, policy):
+def test_one_privacy_declaration_per_purpose_and_legal_basis(doc, policy):
     system = Taxonomy.model_validate(doc).system[0]
+    # fideslang holds one legal basis per declaration: P1 and P2 rely on 6(1)(b) and 6(1)(f), so two each;
+    # P5 and P6 state no basis and PR1's is the customer's: no basis exported
+    keys = [(d.name.split(" — ")[0], d.legal_basis_for_processing) for d in system.privacy_declarations]
+    assert keys == [("P1", "Contract"), ("P1", "Legitimate interests"), ("P2", "Contract"),
+                    ("P2", "Legitimate interests"), ("P3", "Legitimate interests"), ("P4", "Legitimate interests"),
+                    ("P5", None), ("P6", None), ("PR1", None)]
     decls = {d.name.split(" — ")[0]: d for d in system.privacy_declarations}
-    assert sorted(decls) == ["P1", "P2", "P3", "P4", "PR1"]
     assert {k: d.data_use for k, d in decls.items()} == {
         "P1": "essential.service", "P2": "essential.service.operations.support", "P3": "functional.service.improve",
-        "P4": "marketing.communications", "PR1": "essential.service"}
-    assert {k: d.legal_basis_for_processing for k, d in decls.items()} == {
-        "P1": "Contract", "P2": "Contract", "P3": "Legitimate interests", "P4": "Legitimate interests", "PR1": None}
+        "P4": "marketing.communications", "P5": "essential.service.operations.support", "P6": "functional.storage",
+        "PR1": "essential.service"}
     assert decls["P2"].data_subjects == ["customer", "prospect"]
     assert decls["PR1"].data_subjects == ["depicted_person"]
     assert decls["PR1"].data_categories == ["user.content.private.uploaded_media"]
     assert "user.contact.organization.vat_number" in decls["P1"].data_categories
-    assert all(d.data_shared_with_third_parties for d in decls.values())
+    # processors are not third parties: only P4's advertising platforms are
+    assert [k for k, d in decls.items() if d.data_shared_with_third_parties] == ["P4"]
+    assert decls["P4"].third_parties == "Google; Facebook; Twitter; LinkedIn; Instagram"
+    assert [p["key"] for p in doc["system"][0]["meta"]["processors"]] == ["bpost", "aws", "infosys", "tcs"]
     assert decls["P1"].retention_period.endswith("3 years after the last order (te tellen vanaf de laatste bestelling) (§7)")
+    # an undetermined special category (the uploads of PR1) is not exported as false
+    raw = {d["name"].split(" — ")[0]: d for d in doc["system"][0]["privacy_declarations"]}
+    assert "processes_special_category_data" not in raw["PR1"] and raw["P1"]["processes_special_category_data"] is False
+    assert any(t.startswith("privacy_declarations[PR1].processes_special_category_data: not stated")
+               for t in doc["system"][0]["meta"]["to_complete"])
 
 
 def test_every_key_resolves_in_fideslang_or_the_manifest(doc):
@@ -73,12 +85,16 @@ def test_transfers_dpo_and_security_practices(doc):
     assert system["meta"]["third_country_transfers"][0]["recipients"] == ["infosys", "tcs"]
     assert system["meta"]["recipients_exhaustive"] is False
     assert system["dpo"].startswith("Data Protection Office: bpost, T.a.v. Data Protection Office")
-    assert "(§9)" in system["data_security_practices"]
+    # the §9 identity check is an Art. 12(6) step of P5, not an Art. 32 measure
+    assert system["data_security_practices"].startswith("General description: not stated in the privacy notice")
+    assert "§9" not in system["data_security_practices"]
     assert system["responsibility"] == ["Controller", "Processor"]
     assert system["uses_profiling"] is False
     # what the notice leaves unsaid stays at fideslang's defaults and is listed, never invented
     todo = system["meta"]["to_complete"]
-    assert any(t.startswith("system.joint_controller_info: not stated in the privacy notice") for t in todo)
+    # no joint controller in general (not applicable), but P4's advertising platforms are to complete
+    assert any(t.startswith("system.joint_controller_info (P4): not stated in the privacy notice") for t in todo)
+    assert not any(t.startswith("system.joint_controller_info: ") for t in todo)
     assert any(t.startswith("system.legal_basis_for_transfers:") for t in todo)
     assert "legal_basis_for_transfers" not in system and "joint_controller_info" not in system
     org = doc["organization"][0]

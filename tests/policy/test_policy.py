@@ -28,7 +28,12 @@ def test_every_data_category_key_is_in_fideslang_or_a_declared_extension(policy)
 def test_declares_what_the_notice_says(policy):
     d = policy.data
     assert d["controller"]["vat_number"] == "BE 0214.596.464"
-    assert [a["id"] for a in d["activities"]] == ["P1", "P2", "P3", "P4", "PR1"]
+    assert [a["id"] for a in d["activities"]] == ["P1", "P2", "P3", "P4", "P5", "P6", "PR1"]
+    # P4's ad platforms (§3), the tables each activity covers
+    assert d["activities"][3]["other_recipients"] == ["google", "facebook", "twitter", "linkedin", "instagram"]
+    assert {a["id"]: a.get("tables", []) for a in d["activities"]} == {
+        "P1": ["customers", "orders"], "P2": ["customers"], "P3": [], "P4": ["customers", "marketing_sends"],
+        "P5": ["dsr_requests"], "P6": [], "PR1": ["uploads"]}
     assert [a["role"] for a in d["activities"]].count("processor") == 1
     assert d["retention"]["period_years"] == 3 and policy.retention_years == 3
     assert d["profiling"] == {"profiling": False, "personalised_advertising": False,
@@ -90,7 +95,7 @@ def _broken(tmp_path, mutate):
     (lambda d: d.update(representative={"text": "Someone"}),
      "representative: a stated 'text' needs the 'notice' section (§) that states it"),
     (lambda d: d.update(joint_controllers={"maybe": "x"}),
-     "joint_controllers: unknown key(s) maybe (a statement has text, notice, not_stated)"),
+     "joint_controllers: unknown key(s) maybe (a statement has text, notice, not_stated, not_applicable)"),
     (lambda d: d["security_measures"].pop("general_description"),
      "security_measures: missing 'general_description'"),
     (lambda d: d["processors"][1].update(contract={"not_stated": ""}),
@@ -122,10 +127,14 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 def test_silences_are_data_not_omissions(policy):
     d = policy.data
+    # Art. 27 does not apply to a controller established in the Union; the notice names no joint controller
     for section in ("representative", "joint_controllers"):
-        assert d[section]["not_stated"]
+        assert d[section]["not_applicable"] and "not_stated" not in d[section]
+    assert d["activities"][3]["joint_controllers"]["not_stated"].startswith("Advertising on the platforms of §3")
     assert d["security_measures"]["general_description"]["not_stated"]
-    assert [s["notice"] for s in d["security_measures"]["stated"]] == ["§9"]
+    # the §9 identity check is an Art. 12(6) step, described with P5, not an Art. 32 measure
+    assert "stated" not in d["security_measures"]
+    assert "identity" in d["activities"][4]["purpose"] and d["activities"][4]["notice"] == "§3, §8, §9"
     for key in ("process_owner", "dpia", "vulnerable_subjects"):
         assert d["activity_defaults"][key]["not_stated"]
     assert all(p["contract"]["not_stated"] for p in d["processors"] if p["role"] == "processor")

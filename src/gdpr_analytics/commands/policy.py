@@ -19,9 +19,16 @@ def run(args: argparse.Namespace) -> None:
         print(f"policy {history.source}: valid ({kind}, {len(history.versions)} version(s))")
         for v in history.versions:
             print(f"  {v.path.name}\tversion {v.version}\t{v.in_force_text()}\tSHA-256 {v.sha256}")
+        ev = history.evidence
+        if ev is not None:
+            tias = sum(1 for t in ev.transfers if t.get("tia"))
+            example = " — a fictitious EXAMPLE (evidence.example: true)" if ev.example else ""
+            print(f"evidence {ev.path}: valid ({len(ev.data.get('documents') or [])} documents, "
+                  f"{len(ev.transfers)} transfers, {tias} with a TIA, "
+                  f"{len(ev.internal_activities)} internal activities){example}\tSHA-256 {ev.sha256}")
         return
     policy = history.at(datetime(args.at.year, args.at.month, args.at.day)) if args.at else history.latest
-    text = fides.manifest_yaml(policy)
+    text = fides.manifest_yaml(policy, history.evidence)
     if args.out is None:
         sys.stdout.write(text)
     else:

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from ..core.errors import PolicyError
+from ..core.errors import PolicyError, UsageError
 from .validation import ACTIONS, RESOURCES, as_date
 
 #: The activity fields an evidence file may document (policy/register.py FIELDS keys).
@@ -250,10 +250,12 @@ def load_evidence(path: str | Path | None) -> Evidence | None:
     if path is None:
         return None
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"evidence {path}: is a folder; --evidence takes one YAML file")
+    if not path.exists():
+        raise UsageError(f"evidence {path}: no such file (policies/evidence.example.yml shows one)")
     try:
         raw = path.read_bytes()
-    except IsADirectoryError:
-        raise PolicyError(f"evidence {path}: is a folder; --evidence takes one YAML file") from None
     except OSError as exc:
         raise PolicyError(f"evidence {path}: cannot read: {exc.strerror}") from None
     try:

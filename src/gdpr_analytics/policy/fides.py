@@ -4,13 +4,19 @@ One organization (the controller, its data protection contact), one system (the 
 with one privacy declaration per activity of the record: its fideslang data use, data categories and
 data subjects, legal basis, retention, recipients; the taxonomy extensions the policy declares
 (data categories, data subjects); third-country transfers, the DPO and the security practices on the
-system. Fides fields the notice leaves unstated keep fideslang's defaults and are listed in the
-system's `meta.to_complete`, never filled with an invented value. The manifest is validated with
-fideslang's own pydantic models (`Taxonomy`) before it is written.
+system. Fides fields the notice leaves unstated are left out (fideslang's defaults then apply) and are
+listed in the system's `meta.to_complete`, never filled with an invented value: an undetermined special
+category is not exported as `false`. What fideslang cannot express in one declaration is kept as the record
+has it: an activity with two legal bases becomes one declaration per basis (fideslang holds one basis per
+declaration); processors are not third parties (`third_parties` names only recipients that are not
+processors, e.g. P4's advertising platforms) and are listed in `meta.processors`. With the controller's
+evidence, the documented transfer tools and security measures fill their system fields, citing their
+documents. The manifest is validated with fideslang's own pydantic models (`Taxonomy`) before it is written.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -35,32 +41,62 @@ def _subject_keys(policy: Policy, activity: dict) -> list[str]:
     return out
 
 
-def declaration(policy: Policy, activity: dict) -> dict[str, Any]:
-    cells = register.entries(policy, activity)
+#: fideslang's legal bases by the Art. 6(1) point a basis of the record cites.
+LEGAL_BASES = {"a": "Consent", "b": "Contract", "c": "Legal obligations", "d": "Vital interests",
+               "e": "Public interest", "f": "Legitimate interests"}
+
+
+def legal_bases(activity: dict) -> list[str]:
+    """fideslang's legal bases of an activity, in the record's order: one per Art. 6(1) point its stated
+    bases cite (`fides_legal_basis` when none does)."""
+    out: list[str] = []
+    for b in activity["legal_bases"]:
+        for point in re.findall(r"6\(1\)\(([a-f])\)", b.get("basis", "")):
+            if LEGAL_BASES[point] not in out:
+                out.append(LEGAL_BASES[point])
+    if not out and activity.get("fides_legal_basis"):
+        out.append(activity["fides_legal_basis"])
+    return out
+
+
+def declarations(policy: Policy, activity: dict, evidence=None) -> list[dict[str, Any]]:
+    """The activity's privacy declaration(s): one per legal basis (one without a basis when none is stated)."""
+    cells = register.entries(policy, activity, evidence)
     special = [policy.category(k).get("special_category") for k in activity["data_categories"]]
-    decl = {
+    others = [register.other_recipient(policy, k)["name"] for k in activity.get("other_recipients") or []]
+    decl: dict[str, Any] = {
         "name": f"{activity['id']} — {activity['name']}",
         "data_use": activity["fides_data_use"],
         "data_categories": [policy.category(k)["fides_key"] for k in activity["data_categories"]],
         "data_subjects": _subject_keys(policy, activity),
         "retention_period": cells["retention"][0],
-        "processes_special_category_data": any(s is True for s in special),
-        "data_shared_with_third_parties": bool(activity.get("recipients")),
-        "third_parties": cells["recipients"][0] if activity.get("recipients") else None,
-        "shared_categories": [policy.category(k)["fides_key"] for k in activity["data_categories"]]
-        if activity.get("recipients") else [],
+        "data_shared_with_third_parties": bool(others),
+        "third_parties": "; ".join(others) if others else None,
+        "shared_categories": [policy.category(k)["fides_key"] for k in activity["data_categories"]] if others else [],
     }
-    if activity.get("fides_legal_basis"):
-        decl["legal_basis_for_processing"] = activity["fides_legal_basis"]
-    return {k: v for k, v in decl.items() if v is not None}
+    if all(isinstance(s, bool) for s in special):
+        decl["processes_special_category_data"] = any(special)
+    decl = {k: v for k, v in decl.items() if v is not None}
+    bases = legal_bases(activity)
+    if len(bases) <= 1:
+        return [{**decl, **({"legal_basis_for_processing": bases[0]} if bases else {})}]
+    return [{**decl, "name": f"{decl['name']} ({basis})", "legal_basis_for_processing": basis} for basis in bases]
+
+
+def declaration(policy: Policy, activity: dict) -> dict[str, Any]:
+    """The activity's first privacy declaration."""
+    return declarations(policy, activity)[0]
 
 
 def to_complete(policy: Policy) -> list[str]:
     """Fides fields the notice does not state, left at fideslang's defaults."""
     d = policy.data
     out = []
-    if not register.stated(d["joint_controllers"]):
+    if register.state_of(d["joint_controllers"]) == register.INCOMPLETE:
         out.append("system.joint_controller_info: " + register.render(d["joint_controllers"]))
+    for a in d["activities"]:
+        if register.state_of(a.get("joint_controllers")) == register.INCOMPLETE and "joint_controllers" in a:
+            out.append(f"system.joint_controller_info ({a['id']}): " + register.render(a["joint_controllers"]))
     if not register.stated(d["security_measures"]["general_description"]):
         out.append("system.data_security_practices (general description): "
                    + register.render(d["security_measures"]["general_description"]))
@@ -78,17 +114,20 @@ def to_complete(policy: Policy) -> list[str]:
             sc = policy.category(k).get("special_category")
             if not isinstance(sc, bool):
                 out.append(f"privacy_declarations[{a['id']}].processes_special_category_data: {register.render(sc)}")
-        if not a.get("fides_legal_basis"):
+        gaps = [b for b in a["legal_bases"] if not b.get("basis")]
+        if gaps:
+            out.append(f"privacy_declarations[{a['id']}].legal_basis_for_processing: {register.render(gaps[0])}")
+        elif not legal_bases(a):
             out.append(f"privacy_declarations[{a['id']}].legal_basis_for_processing: the legal basis is "
                        "determined by the customer as controller")
     return out
 
 
-def manifest(policy: Policy) -> dict[str, Any]:
+def manifest(policy: Policy, evidence=None) -> dict[str, Any]:
     d = policy.data
     c, contact = d["controller"], d["contact"]
     dpo_text, _ = register.dpo_text(policy)
-    security, _ = register.security_text(policy)
+    security, _ = register.security_cell(policy, evidence)
     roles = sorted({"Controller" if a["role"] == "controller" else "Processor" for a in d["activities"]})
     transfers = [{"country": t["country"], "recipients": t["recipients"],
                   "safeguards": register.render(t["safeguards"]),
@@ -101,7 +140,7 @@ def manifest(policy: Policy) -> dict[str, Any]:
         "description": f"{d['policy'].get('source', '')}, policy version {policy.version} "
                        f"(SHA-256 {policy.sha256})",
         "system_type": "Service",
-        "privacy_declarations": [declaration(policy, a) for a in d["activities"]],
+        "privacy_declarations": [x for a in d["activities"] for x in declarations(policy, a, evidence)],
         "responsibility": roles,
         "legal_name": c["name"],
         "legal_address": c["address"],
@@ -115,6 +154,8 @@ def manifest(policy: Policy) -> dict[str, Any]:
             "policy_sha256": policy.sha256,
             "third_country_transfers": transfers,
             "recipients_exhaustive": d.get("recipients_exhaustive", True),
+            "processors": [{"key": p["key"], "name": p["name"], "role": p["role"], "service": p.get("service", ""),
+                            "countries": p["countries"]} for p in d["processors"]],
             "to_complete": to_complete(policy),
         },
     }
@@ -153,8 +194,8 @@ def validate(doc: dict[str, Any]) -> Any:
         raise PolicyError(f"fides export: fideslang rejects the manifest: {' '.join(str(exc).split())[:400]}") from None
 
 
-def manifest_yaml(policy: Policy) -> str:
-    doc = manifest(policy)
+def manifest_yaml(policy: Policy, evidence=None) -> str:
+    doc = manifest(policy, evidence)
     validate(doc)
     header = (f"# fideslang manifest of {policy.data['policy'].get('title', '')}, policy version {policy.version}\n"
               f"# written by gdpr-analytics policy export --format fides from {policy.path.name} "
