@@ -34,6 +34,7 @@ from .core.assets import asset_dir
 from .core.errors import UsageError
 from .core.month import Month
 from .core.parameters import Parameters
+from .core.words import plural
 from .engines.base import Engine
 from .engines.factory import reopen
 from .ingest.contract import PERSONAL_COLUMNS, TABLES
@@ -381,20 +382,22 @@ class Page:
         if row.empty:
             raise KeyError(f"no activity {activity_id} in the policy")
         row = row.iloc[0]
-        out = [{"item": label, "declared (privacy notice)": row[d] if d else "",
+        out = [{"item": label, "declared": row[d] if d else "",
                 f"observed in {self.month.label}": row[o] if o else ""}
                for label, d, o in ropa.SIDE_BY_SIDE if (d and row[d]) or o]
         self.show(pd.DataFrame(out))
 
     def activities(self, role: str) -> None:
-        """Every activity of the policy in force with the given role (controller, processor): a heading
-        with its id and name, then its declared items beside what the month's data shows."""
-        acts = [a for a in self.policy.data["activities"] if a["role"] == role]
+        """Every activity of the record with the given role (controller, processor): those of the policy in
+        force, then those the controller's evidence documents; a heading with its id and name, then its
+        declared items beside what the month's data shows."""
+        acts = [a for a in register.activities(self.policy, self.history.evidence) if a["role"] == role]
         if not acts:
             display(callout(f"The policy declares no activity as {role}.", kind="note"))
         for a in acts:
             anchor = "activity-" + re.sub(r"[^A-Za-z0-9_-]", "-", str(a["id"]))
-            display(HTML(f'<h3 id="{_e(anchor)}">{_e(a["id"])} — {_e(a["name"])}</h3>'))
+            internal = " (documented internally, not in the privacy notice)" if a.get("internal") else ""
+            display(HTML(f'<h3 id="{_e(anchor)}">{_e(a["id"])} — {_e(a["name"])}{_e(internal)}</h3>'))
             self.activity(a["id"])
 
     def subjects_held(self) -> None:
@@ -439,8 +442,19 @@ class Page:
         self.show(ropa.identification(self.policy, self.month, self.history), max_rows=1000)
 
     def completeness(self) -> None:
-        """Activity × Art. 30 and register field: stated in the privacy notice, or to complete."""
-        self.show(register.completeness(self.policy), max_rows=1000)
+        """Field × activity: stated in the privacy notice, documented internally, to complete, or not
+        applicable; then the counts of each state."""
+        ev = self.history.evidence
+        counts = register.counts(self.policy, ev)
+        display(callout(", ".join(f"{plural(n, 'entry', 'entries')} {state}" for state, n in counts.items())
+                        + ("." if counts[register.INCOMPLETE] else
+                           ": every field of every activity is stated, documented or not applicable.")))
+        self.show(register.completeness(self.policy, ev), max_rows=1000)
+
+    def data_map(self) -> None:
+        """Every table of the data and marketing channel of the month, with the activities declaring it."""
+        df = self.observation.data_map
+        self.show(df if df is not None else None, max_rows=1000, empty="The source holds no table.")
 
     def policy_versions(self) -> None:
         """The policy versions in force during the month, with the instants each was in force."""
@@ -534,4 +548,9 @@ def open_page(month: str, db_path: str | Path, policy_path: str | Path | None = 
     ctx = MonthContext.build(engine, m, history, read_data=False, retention_years=retention_years,
                              bulk_export_threshold=bulk_export_threshold, **parameters)
     res = month_results(engine, ctx)
+    ev = history.evidence
+    if ev is not None and ev.example:
+        display(callout(f"The controller's internal evidence read for this page ({ev.path.name}) is marked as a "
+                        "fictitious example: the contracts, assessments and measures it documents are not real.",
+                        kind="note", title="Example documentation."))
     return Page(ctx=ctx, results=res, engine=engine)

@@ -295,6 +295,8 @@ def activity_countries_seen(obs: Observation, role: str) -> str:
 
 
 def activity_subjects_held(obs: Observation, policy: Policy, activity: dict) -> str:
+    if activity.get("internal"):
+        return "not counted: an activity the controller documents internally names its subjects as text"
     if activity["role"] == "processor":
         if obs.uploads is None:
             return "not assessed: no uploads table in the source"
@@ -317,6 +319,8 @@ def activity_subjects_held(obs: Observation, policy: Policy, activity: dict) -> 
 
 def activity_categories_filled(obs: Observation, policy: Policy, activity: dict) -> str:
     """Fill rate of each data category the activity declares, among the customers it applies to."""
+    if activity.get("internal"):
+        return "not counted: an activity the controller documents internally names its categories as text"
     parts = []
     for key in activity["data_categories"]:
         cat = policy.category(key)

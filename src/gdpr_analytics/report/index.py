@@ -18,7 +18,8 @@ import pandas as pd
 
 from ..analysis.ledger import gap_sentences
 from ..analysis.rules import SEVERITIES
-from ..policy.register import INCOMPLETE, NOT_APPLICABLE
+from ..core.words import plural
+from ..policy.register import DOCUMENTED, INCOMPLETE, NOT_APPLICABLE, STATED, STATES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "site"
 
@@ -57,6 +58,8 @@ class IndexData:
     transfer_countries: list[str]  # third countries the policy declares (e.g. IN)
     policy_versions: list[dict[str, Any]] = field(default_factory=list)  # MonthContext.policy_versions()
     completeness: pd.DataFrame | None = None  # register.completeness: field x activity
+    data_map: pd.DataFrame | None = None  # register.data_map: the data's tables and channels, declared
+    controller_evidence: dict | None = None  # policy.evidence.Evidence.describe(): file, id, example, sha256
     uncovered: dict[str, str] = field(default_factory=dict)  # event table -> why it does not cover the month
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # coverage.table_states
     data_end: str = ""
@@ -193,11 +196,22 @@ def completeness(data: IndexData) -> dict[str, Any] | None:
         return None
     activities = list(df.columns[2:])
     cells = df[activities]
-    todo, total = int((cells == INCOMPLETE).sum().sum()), int((cells != NOT_APPLICABLE).sum().sum())
+    n = {s: int((cells == s).sum().sum()) for s in STATES}
+    total = sum(n.values())
+    todo = n[INCOMPLETE]
     fields = int((cells == INCOMPLETE).any(axis=1).sum())
-    return {"summary": f"{todo:,} of {total:,} entries (activity × Art. 30 field) are not stated in the privacy "
-                       f"notice and are to be completed by the controller, in {fields} of {len(df)} fields.",
-            "activities": activities, "rows": df.to_dict("records"), "columns": list(df.columns[:2])}
+    states = (f"of {total:,} entries (activity × Art. 30 field), {n[STATED]:,} are stated in the privacy notice, "
+              f"{n[DOCUMENTED]:,} documented internally by the controller, {n[NOT_APPLICABLE]:,} not applicable and "
+              f"{todo:,} to complete")
+    summary = (f"Every Art. 30 field of every activity is stated, documented or not applicable: {states}."
+               if not todo else f"Not complete: {states} (in {plural(fields, 'field')} of {len(df)}).")
+    unmapped = [] if data.data_map is None else \
+        [f"{r['kind']} {r['item']}" for r in data.data_map.to_dict("records") if r["state"] == INCOMPLETE]
+    if unmapped:
+        summary += (f" The data holds {plural(len(unmapped), 'table or channel', 'tables or channels')} no activity "
+                    f"declares ({', '.join(unmapped)}): to complete.")
+    return {"summary": summary, "activities": activities, "rows": df.to_dict("records"),
+            "columns": list(df.columns[:2]), "complete": not todo and not unmapped}
 
 
 def render(data: IndexData) -> str:
@@ -209,6 +223,7 @@ def render(data: IndexData) -> str:
         verdict=verdict(data, rows), has_high=any(r["severity"] == "high" and r["findings"] for r in rows),
         rules=rows, figures=figures(data), status_note=data.status_note,
         pages=data.pages, files=data.files, notebooks=data.notebooks, completeness=completeness(data),
+        controller_evidence=data.controller_evidence,
         policy_versions=data.policy_versions, data_end=data.data_end, ignored=data.ignored,
         data_start=data.data_start, after_data_end=data.after_data_end, known_gaps=data.known_gaps,
         tables=[{"name": name, "state": state} for name, state in _table_states(data.tables)],

@@ -118,16 +118,23 @@ def _cell_text(value) -> str:
     return neutralise(ILLEGAL_CHARACTERS_RE.sub("", text))
 
 
-def _sheet(wb, name: str, headings: list[str], rows: list[list], widths: list[int] | None = None) -> None:
+def _sheet(wb, name: str, headings: list[str], rows: list[list], widths: list[int] | None = None,
+           banner: str | None = None) -> None:
+    """One sheet: a heading row and the rows; `banner`, when given, is a first row of its own (e.g. that the
+    controller's evidence is a fictitious example)."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
     ws = wb.create_sheet(name)
+    top = 1
+    if banner:
+        ws.cell(row=1, column=1, value=_cell_text(banner)).font = Font(bold=True, color="9C0006")
+        top = 2
     font, fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F0")
     for j, heading in enumerate(headings, start=1):
-        cell = ws.cell(row=1, column=j, value=_cell_text(heading))
+        cell = ws.cell(row=top, column=j, value=_cell_text(heading))
         cell.font, cell.fill = font, fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for i, values in enumerate(rows, start=2):
+    for i, values in enumerate(rows, start=top + 1):
         for j, value in enumerate(values, start=1):
             cell = ws.cell(row=i, column=j, value=_cell_text(value))
             cell.data_type = "s"
@@ -135,7 +142,15 @@ def _sheet(wb, name: str, headings: list[str], rows: list[list], widths: list[in
     for j in range(1, len(headings) + 1):
         ws.column_dimensions[ws.cell(row=1, column=j).column_letter].width = (widths or [])[j - 1] \
             if widths and j <= len(widths) else 42
-    ws.freeze_panes = "C2" if len(headings) > 3 else "B2"
+    ws.freeze_panes = f"C{top + 1}" if len(headings) > 3 else f"B{top + 1}"
+
+
+def example_banner(evidence) -> str | None:
+    """The line every sheet built with an evidence file marked `example: true` starts with."""
+    if evidence is None or not evidence.example:
+        return None
+    return (f"EXAMPLE DOCUMENTATION: the controller's internal evidence read for this register ({evidence.path.name}) "
+            "is marked as a fictitious example; the contracts, assessments and measures it documents are not real.")
 
 
 def write_ropa_xlsx(ctx: MonthContext, record: pd.DataFrame, path: str | Path) -> None:
@@ -163,16 +178,18 @@ def write_ropa_xlsx(ctx: MonthContext, record: pd.DataFrame, path: str | Path) -
     wb.properties.title = _cell_text(f"Record of processing activities — {policy.data['policy']['title']}")
     wb.properties.subject = _cell_text(f"Month {month.label}; policy version {policy.version}")
     wb.properties.creator = "gdpr-analytics"
+    ev = ctx.history.evidence
+    banner = example_banner(ev)
     ident = identification(policy, month, ctx.history)
     _sheet(wb, IDENTIFICATION_SHEET, ["Item", "Value", "Privacy notice section"],
-           ident.values.tolist(), widths=[44, 90, 16])
+           ident.values.tolist(), widths=[44, 90, 16], banner=banner)
     for sheet_name, (role, columns) in _xlsx_columns(month).items():
         rows = df[df["role"] == role]
         values = [[r[col] for _, col in columns] for r in rows.to_dict("records")]
         _sheet(wb, sheet_name, [h for h, _ in columns], values,
-               widths=[14 if col == "activity_id" else 42 for _, col in columns])
-    comp = register.completeness(policy)
+               widths=[14 if col == "activity_id" else 42 for _, col in columns], banner=banner)
+    comp = register.completeness(policy, ev)
     _sheet(wb, COMPLETENESS_SHEET, list(comp.columns), comp.values.tolist(),
-           widths=[60, 36] + [14] * (len(comp.columns) - 2))
+           widths=[60, 36] + [14] * (len(comp.columns) - 2), banner=banner)
     with atomic_write(Path(path), "wb") as fh:
         wb.save(fh)
