@@ -18,7 +18,7 @@ from gdpr_analytics.policy.history import PolicyHistory
 from gdpr_analytics.policy.model import load_policy
 from gdpr_analytics.report.spreadsheets import write_ropa_xlsx
 
-CONTROLLER_IDS = ["P1", "P2", "P3", "P4"]
+CONTROLLER_IDS = ["P1", "P2", "P3", "P4", "P5", "P6"]
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +81,15 @@ def test_fill_rates_per_column_and_account_type(obs):
 def test_gaps_between_declared_and_observed(obs):
     gaps = {(g.kind, g.item): g.activities for g in obs.gaps.itertuples()}
     assert gaps == {
-        ("processor not declared", "acme"): "P1, P2, P3, P4, PR1",  # acme read uploads
-        ("country not declared for the processor", "tcs from US"): "P1, P2, P3, P4",
+        ("processor not declared", "acme"): "P1, P2, P3, P4, P5, P6, PR1",  # acme read uploads
+        ("country not declared for the processor", "tcs from US"): "P1, P2, P3, P4, P5, P6",
         # §3 lists the categories for the service as a whole: every controller activity declares them
         ("field filled but not declared", "customers.vat_number on consumer accounts"): "P1, P2, P3, P4",
-        ("field filled but not declared", f"customers.{CUSTOMER_EXTRA}"): "P1, P2, P3, P4",
+        ("field filled but not declared", f"customers.{CUSTOMER_EXTRA}"): "P1, P2, P3, P4, P5, P6",
         ("field filled but not declared", f"uploads.{UPLOAD_EXTRA}"): "PR1",
         ("optional field always filled", "customers.birth_date"): "P1, P2, P3, P4",  # 4 of 4 held customers
+        # no activity of the notice declares the access log itself (staff IDs, IP addresses)
+        ("table held but declared by no activity", "access_log"): "",
     }
 
 
@@ -101,14 +103,14 @@ def test_no_gap_for_what_the_policy_declares(obs):
 
 def test_one_row_per_activity_with_roles(record):
     assert list(record["activity_id"]) == CONTROLLER_IDS + ["PR1"]
-    assert list(record["role"]) == ["controller"] * 4 + ["processor"]
+    assert list(record["role"]) == ["controller"] * 6 + ["processor"]
     assert list(record.columns) == ropa.COLUMNS
 
 
 def test_controller_and_processor_of_the_uploads(record):
     p1, pr1 = row(record, "P1"), row(record, "PR1")
-    assert p1["controller"] == ("bpost NV van publiek recht (public-law limited company (naamloze vennootschap "
-                                "van publiek recht)), Multitower, Anspachlaan 1 bus 1, 1000 Brussel, Belgium; "
+    assert p1["controller"] == ("bpost NV van publiek recht, public-law limited company (naamloze vennootschap "
+                                "van publiek recht), Multitower, Anspachlaan 1 bus 1, 1000 Brussel, Belgium; "
                                 "VAT BE 0214.596.464 (§2)")
     assert p1["processor"] == ""
     # Art. 30(2)(a): each controller (the customers), how many (C1, C3, C6 hold uploads), how to reach them
@@ -164,19 +166,28 @@ def test_retention_is_per_data_category_and_says_what_is_missing(record):
 def test_silences_are_said_never_invented(record):
     p1, pr1 = row(record, "P1"), row(record, "PR1")
     todo = "not stated in the privacy notice — to be completed by the controller"
-    for col in ("joint_controllers", "representative", "process_owner", "dpia", "vulnerable_subjects",
-                "data_combination", "classification", "risks"):
+    for col in ("process_owner", "dpia", "vulnerable_subjects", "data_combination", "classification", "risks", "lia"):
         assert p1[col].startswith(todo), col
-    assert p1["security_measures"].startswith(f"General description: {todo}")
-    assert "(§9)" in p1["security_measures"] and "§6" not in p1["security_measures"]
+    # not applicable, with the reason: Art. 27 does not apply to bpost; no joint controller (but P4's platforms)
+    assert p1["representative"].startswith("not applicable: bpost is established in Brussels (§2)")
+    assert p1["joint_controllers"].startswith("not applicable: The notice names no joint controller")
+    assert row(record, "P4")["joint_controllers"].startswith(f"{todo} (Advertising on the platforms of §3")
+    assert p1["security_measures"] == f"General description: {todo} (The notice describes no technical or " \
+        "organisational security measures (Art. 32); it is to be read with bpost's general privacy policy (§1), " \
+        "which this record does not encode.)"
     assert p1["processor_contracts"].count(todo) == 3  # AWS, Infosys, TCS: no Art. 28 contract in the notice
     assert pr1["special_categories"].startswith("Photos, images, drawings, names on the stamps") and \
         todo in pr1["special_categories"]
     assert p1["special_categories"] == "None: no declared category is an Art. 9 or Art. 10 category (§2, §3)"
     assert p1["source"] == ("Provided by the customer about themselves, collected via the MyStamp website "
                             "(verzameld via de MyStamp website) (§2, §3)")
-    assert p1["to_complete"].startswith("12: Data protection officer; Joint controllers; Representative")
-    assert p1["status"] == "in force: declared by policy version 2026.11-2"
+    assert p1["to_complete"] == (
+        "14: Data protection officer; Categories of personal data (fideslang key); Categories of recipients; "
+        "Safeguards for the transfers; Technical and organisational security measures; Legitimate-interest "
+        "assessment; Owner of the process; Processors (sub-processors for PR1); Contracts with processors; Data "
+        "protection impact assessment; Vulnerable data subjects; Combination with other data; Classification level; "
+        "Risks and mitigation measures")
+    assert p1["status"] == "in force: declared by policy version 2026.12-1"
     # one file without effective_from: the notice's revision date is not in the file
     assert p1["declared_since"].startswith(todo)
 
@@ -232,7 +243,7 @@ def hostile_policy(tmp_path):
     data["controller"]["name"] = '=HYPERLINK("http://evil.example","click")'
     data["contact"]["name"] = "@SUM(1+1)"
     data["activities"][0]["name"] = "+cmd|' /C calc'!A0"
-    data["activities"][4]["controller"] = "-2+3"
+    next(a for a in data["activities"] if a["id"] == "PR1")["controller"] = "-2+3"
     data["security_measures"]["general_description"] = {"not_stated": "\tTabbed"}
     data["controller"]["legal_form"] = "=1+1"
     path = tmp_path / "hostile.yml"
@@ -260,7 +271,7 @@ def test_xlsx_follows_the_belgian_register_model(tmp_path, con, policy):
     assert ident["Data protection officer: name"][0].startswith("not stated in the privacy notice")
     assert ident["General telephone number"][0].startswith("not stated in the privacy notice")
     assert ident["Contact web form"][0] == "https://www.bpost.be/nl/formulieren/persoonlijkegegevens/step1"
-    assert ident["Representative (Art. 27)"][0].startswith("not stated in the privacy notice")
+    assert ident["Representative (Art. 27)"][0].startswith("not applicable: bpost is established in Brussels")
     controller, processor = sheets["Controller (Art. 30(1))"], sheets["Processor (Art. 30(2))"]
     heads = [c.value for c in controller[0]]
     # controller and DPO are on the identification sheet, not repeated on every row
@@ -284,7 +295,7 @@ def test_xlsx_follows_the_belgian_register_model(tmp_path, con, policy):
     assert "3 customers with uploads held at the end of 2026-10" in pvalues[
         "Name and contact details of each controller on whose behalf the processor acts"]
     comp = sheets["Completeness"]
-    assert [c.value for c in comp[0]] == ["field", "GDPR / register", "P1", "P2", "P3", "P4", "PR1"]
+    assert [c.value for c in comp[0]] == ["field", "GDPR / register", "P1", "P2", "P3", "P4", "P5", "P6", "PR1"]
     assert not list(tmp_path.glob(".ropa.xlsx.*")), "temporary file left behind"
 
 
