@@ -103,6 +103,19 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not _uses_spark(item))
 
 
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    """LibreOffice's soffice, to open a workbook as the authority would (register.xlsx). Skipped where it
+    is missing, unless in CI (.ci/run installs Debian's libreoffice-calc-nogui), where that fails the test."""
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        why = "LibreOffice is not installed: apt-get install -y --no-install-recommends libreoffice-calc-nogui"
+        if in_ci():
+            pytest.fail(f"register.xlsx cannot be opened in LibreOffice in CI: {why}")
+        pytest.skip(why)
+    return exe
+
+
 # -- reports ------------------------------------------------------------------------------------
 
 
