@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "days (default never)")
     p.add_argument("--jobs", type=_positive, metavar="N",
                    help="notebooks executed at the same time (default: one per core, at most 4)")
+    p.add_argument("--lang", choices=("en", "nl"), default="en",
+                   help="the language of the labels of register.xlsx and register.html (default en); the "
+                        "values keep the words of the notice and of the evidence")
     _add_rule_parameters(p)
     _add_resources(p)
 

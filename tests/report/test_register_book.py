@@ -8,18 +8,24 @@ from policies/mystamp.yml and policies/evidence.example.yml.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from sources import write_source
 
+from gdpr_analytics.analysis.context import MonthContext
+from gdpr_analytics.analysis.ropa import OBSERVED
 from gdpr_analytics.core.assets import asset_dir, default_policy_path
 from gdpr_analytics.core.errors import UsageError
 from gdpr_analytics.core.month import Month
+from gdpr_analytics.engines.factory import opened
 from gdpr_analytics.policy.history import load_history
 from gdpr_analytics.report import register_book
+from gdpr_analytics.report.build import run_report
 
 EXAMPLE = asset_dir("policies") / "evidence.example.yml"
 OCT = Month.parse("2026-10")
@@ -211,6 +217,74 @@ def test_transfers_one_row_per_declared_or_documented_pair_outside_the_eea(tmp_p
     assert wipro["declared"] == ("not in the privacy notice (documented internally only)", "documented")
     assert wipro["legal_entity"][0].startswith("EXAMPLE Wipro Limited")  # from its contract entry
     assert wipro["tia_reference"][1] == "to complete"
+
+
+# -- what the register never holds: observations ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def wipro_db(tmp_path_factory) -> Path:
+    """October 2026: TCS and, undeclared, Wipro reading customers from India."""
+    from gdpr_analytics.ingest.load import load_to_file
+
+    base = tmp_path_factory.mktemp("register-src")
+    events = [{"event_id": f"E{i}", "occurred_at": f"2026-10-{d:02d}T10:00:00", "processor": p,
+               "source_country": "IN", "resource": "customers"}
+              for i, (d, p) in enumerate(((1, "tcs"), (2, "wipro"), (3, "tcs"), (30, "wipro")))]
+    src = write_source(base / "src", exported_at="2026-11-01T00:00:00Z", customers=[{"customer_id": "C1"}],
+                       orders=[{"customer_id": "C1", "ordered_at": "2026-10-01T09:00:00"}], access_log=events)
+    db = base / "db.duckdb"
+    load_to_file(src, db, show=False)
+    return db
+
+
+def _report(db: Path, out: Path, evidence=None, lang: str = "en") -> Path:
+    history = load_history(None, evidence)
+    with opened(db=db) as engine:
+        return run_report(engine, MonthContext.build(engine, OCT, history), out=out, notebooks=[], show=False,
+                          lang=lang)
+
+
+OBSERVED_WORDS = [label for _, label in OBSERVED] + ["Observed 20", "seen in the month", "held at the end of"]
+FINDING = re.compile(r"\b(RET|XB|MKT|DSR|MIN)-\d{3}\b")
+
+
+def test_no_observation_from_the_data_reaches_the_register(wipro_db, tmp_path):
+    folder = _report(wipro_db, tmp_path / "plain")
+    ropa = " ".join(_texts(folder / "ropa.xlsx"))
+    # the audit version shows what the month's data holds: the check below could fail
+    assert "wipro" in ropa.lower() and "Observed 2026-10: processors seen" in ropa
+    for name in ("register.xlsx", "register.html"):
+        text = " ".join(_texts(folder / name)) if name.endswith("xlsx") else \
+            (folder / name).read_text(encoding="utf-8")
+        assert "wipro" not in text.lower(), name  # seen in the data, named by no document
+        assert [w for w in OBSERVED_WORDS if w.lower() in text.lower()] == [], name
+        assert not FINDING.search(text), name
+
+    # documented by the evidence (its contract), Wipro is in the register, as documented
+    folder = _report(wipro_db, tmp_path / "evidence", evidence=EXAMPLE)
+    controller = _table(_sheets(folder / "register.xlsx")["Controller (Art. 30(1))"])
+    p1 = next(r for r in controller if r["Number"] == "P1")
+    assert "wipro" in p1["Recipient category"] and p1["Recipient category"].startswith("[documented internally]")
+    html = (folder / "register.html").read_text(encoding="utf-8")
+    assert "wipro" in html and [w for w in OBSERVED_WORDS if w.lower() in html.lower()] == []
+
+
+def test_the_report_writes_the_register_links_it_and_lists_it(wipro_db, tmp_path):
+    folder = _report(wipro_db, tmp_path / "nl", lang="nl")
+    assert list(_sheets(folder / "register.xlsx")) == SHEETS_NL
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert {"register.xlsx", "register.html"} <= {o["name"] for o in manifest["outputs"]}
+    assert manifest["lang"] == "nl"
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert 'href="register.html"' in index and 'href="register.xlsx"' in index
+    assert '<html lang="nl">' in (folder / "register.html").read_text(encoding="utf-8")
+    # the language is part of what a month is built from: English is not "up to date" with a Dutch folder
+    from gdpr_analytics.report.build import build_key
+
+    with opened(db=wipro_db) as engine:
+        ctx = MonthContext.build(engine, OCT, load_history())
+        assert build_key(engine, ctx, tmp_path / "nl", "nl") != build_key(engine, ctx, tmp_path / "nl", "en")
+        assert build_key(engine, ctx, tmp_path / "nl", "nl") == manifest["build_key"]
 
 
 # -- the example banner -------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from gdpr_analytics.report import pages as html_export
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 OK_NB = FIXTURES / "report_ok.ipynb"
 FAILING_NB = FIXTURES / "report_fails.ipynb"
-SPEC_FILES = ["index.html", "findings.csv", "cross_border.csv", "ropa.csv", "ropa.xlsx", "manifest.json"]
+SPEC_FILES = ["index.html", "findings.csv", "cross_border.csv", "ropa.csv", "ropa.xlsx", "register.xlsx", "manifest.json"]
 FINDINGS_HEADER = "rule_id,severity,subject_type,subject_id,occurred_at,detail"
 EVIL = '<img src=x onerror="window.__pwned=1">'
 
@@ -94,7 +94,7 @@ def test_notebooks_run_at_the_same_time_and_leave_our_working_folder_alone(tiny_
                                show=False, jobs=2)
     assert os.getcwd() == before
     assert sorted(p.name for p in folder.glob("*.html")) == ["01_copy.html", "02_copy.html", "03_copy.html",
-                                                             "index.html"]
+                                                             "index.html", "register.html"]
     timings = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["timings"]
     runs = {t["step"]: (t["start_s"], t["start_s"] + t["seconds"]) for t in timings if t["step"].startswith("executing")}
     (a0, a1), (b0, b1) = runs["executing 01_copy.ipynb"], runs["executing 02_copy.ipynb"]
@@ -558,7 +558,7 @@ def test_sample_report(sample_report, sample_db):
     from gdpr_analytics.core.csvfile import csv_text
 
     folder = sample_report.folder
-    pages = sorted(p.name for p in folder.glob("*.html") if p.name != "index.html")
+    pages = sorted(p.name for p in folder.glob("*.html") if p.name not in ("index.html", "register.html"))
     assert len(pages) == len(kernels.default_notebooks()), pages
     for name in SPEC_FILES + ["findings_status.csv"]:
         assert (folder / name).is_file(), name
@@ -592,6 +592,8 @@ def test_on_every_page_the_evidence_comes_before_long_tables(sample_report):
     """A folded (long) table before a page's last evidence is the evidence itself, never a statistic
     pushed in front of it; the provenance closes every page."""
     for page in sample_report.pages[1:]:
+        if page.name == "register.html":
+            continue  # the register handed to the authority: no evidence, not a notebook's page
         text = page.read_text(encoding="utf-8")
         marks = sorted([(m.start(), "evidence") for m in re.finditer(r'id="evidence-[A-Z]+-\d{3}"', text)]
                        + [(m.start(), "fold") for m in re.finditer(r'<details class="ga-fold">', text)]

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         # every month is checked against the policy and the data before anything is written
         contexts = [MonthContext.build(engine, m, history, **given) for m in months]
         done = runs.run(engine, contexts, out=args.out, force=args.force, wait=args.wait, jobs=args.jobs or None,
-                        say=say)
+                        say=say, lang=args.lang)
     for r in done:
         say(runs.verdict(r))
     alerts = runs.alert(done, args.fail_on)

@@ -5,7 +5,8 @@
 `<out>/.staging-<YYYY-MM>-<pid>` beside the month folder:
 1. `write_tables`: the month results (computed once, or read from the store), then findings.csv (the
    exact text of `findings --format csv`), findings_status.csv (against the previous month's report in
-   <out>), cross_border.csv, ropa.csv and ropa.xlsx;
+   <out>), cross_border.csv, ropa.csv and ropa.xlsx (the audit record), register.xlsx and register.html
+   (the register handed to the authority, in the language of `lang`: register_book.py);
 2. `run_notebooks`: every report notebook executed with papermill into notebooks/ (notebooks.py), each
    exported to one self-contained auditor page (pages.py) while the next one runs;
 3. `write_index`: index.html and summary.json;
@@ -49,7 +50,7 @@ from ..core.month import Month
 from ..core.progress import log_line
 from ..engines.base import Engine
 from ..policy import register
-from . import index, manifest, overview, pages, summary
+from . import index, manifest, overview, pages, register_book, summary
 from . import notebooks as kernels
 from . import status as statusmod
 from .notebooks import CELL_TIMEOUT, execute_notebook, rerunnable
@@ -67,10 +68,21 @@ FILES = [
     (statusmod.STATUS_FILE, "each finding new, persisting (with the month first seen), resolved or not re-assessed"),
     ("cross_border.csv", "access events of the month by processor, country, resource and action"),
     ("ropa.csv", "the Art. 30 record of processing activities (CSV)"),
-    ("ropa.xlsx", "the Art. 30 record of processing activities (spreadsheet)"),
+    ("ropa.xlsx", "the Art. 30 record of processing activities (spreadsheet), checked against the data: the audit "
+                  "version"),
+    (register_book.XLSX_FILE, "the register of processing activities to hand to the supervisory authority, after "
+                              "the Belgian DPA's model: what the notice states and the controller documents, no "
+                              "observation from the data"),
+    (register_book.HTML_FILE, "the same register as a page"),
     ("summary.json", "what the month found, per rule and severity, for machines (schema: docs/summary.schema.json)"),
     (manifest.MANIFEST_FILE, "parameters, policy, inputs, versions and the SHA-256 of every file"),
 ]
+
+
+REGISTER_PAGE = index.Link(register_book.HTML_FILE, "Register of processing activities",
+                           "the register to hand to the supervisory authority: what the notice states and the "
+                           "controller documents, each field stated, documented, to complete or not applicable; "
+                           "no observation from the data (also register.xlsx)")
 
 
 class Steps:
@@ -123,6 +135,7 @@ class Build:
     cell_timeout: int
     key: str
     started: datetime
+    lang: str = "en"  # the language of the register's labels (register.xlsx, register.html)
     generated: str = ""
     results: MonthResults | None = None
     status: statusmod.Status | None = None
@@ -153,10 +166,12 @@ class Build:
 
 def run_report(engine: Engine, ctx: MonthContext, *, out: str | Path = "reports", store: Store | None = None,
                notebooks: Sequence[str | Path] | None = None, cell_timeout: int = CELL_TIMEOUT,
-               show: bool | None = None, jobs: int | None = None, key: str | None = None) -> Path:
+               show: bool | None = None, jobs: int | None = None, key: str | None = None, lang: str = "en") -> Path:
     """Write `<out>/<month>/` from the open engine for the month context, and return it. `store`: where
     the month results are kept (default: the engine's). `jobs` notebooks run at a time (default: one per
-    core, at most 4). `key`: the month's build key (`build_key`), recorded in the manifest."""
+    core, at most 4). `key`: the month's build key (`build_key`), recorded in the manifest. `lang`: the
+    language of the register's labels (en, nl)."""
+    register_book.labels(lang)  # an unknown language is bad usage, before anything is written
     started = utc_now()
     nb_paths = [Path(p) for p in notebooks] if notebooks is not None else kernels.default_notebooks()
     for p in nb_paths:
@@ -178,7 +193,7 @@ def run_report(engine: Engine, ctx: MonthContext, *, out: str | Path = "reports"
     build = Build(engine=engine, ctx=ctx, out=out, staging=staging,
                   store=store if store is not None else Store(engine.results), notebooks=nb_paths,
                   step=Steps(month, show), jobs=jobs or kernels.default_jobs(), cell_timeout=cell_timeout,
-                  key=key or build_key(engine, ctx, out), started=started)
+                  key=key or build_key(engine, ctx, out, lang), started=started, lang=lang)
     try:
         write_tables(build)
         run_notebooks(build)
@@ -201,13 +216,14 @@ def run_report(engine: Engine, ctx: MonthContext, *, out: str | Path = "reports"
     return final
 
 
-def build_key(engine: Engine, ctx: MonthContext, out: Path) -> str:
+def build_key(engine: Engine, ctx: MonthContext, out: Path, lang: str = "en") -> str:
     """What a month's report is built from: its month results' key (data, policy versions, parameters,
-    tool and code) and the previous month's findings.csv in the same folder (the statuses depend on it).
-    A folder whose manifest records the same key, and whose files match the manifest, is up to date."""
+    tool and code), the previous month's findings.csv in the same folder (the statuses depend on it) and
+    the register's language. A folder whose manifest records the same key, and whose files match the
+    manifest, is up to date."""
     previous = Path(out) / ctx.month.previous().label / statusmod.FINDINGS_FILE
     doc = {"results": key_of(key_parts(engine.fingerprint(), ctx)),
-           "previous_findings": sha256_file(previous) if previous.is_file() else None}
+           "previous_findings": sha256_file(previous) if previous.is_file() else None, "lang": lang}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -241,6 +257,7 @@ def write_tables(b: Build) -> None:
                   b.staging / "cross_border.csv")
         write_csv(res.record, b.staging / "ropa.csv")
         write_ropa_xlsx(b.ctx, res.record, b.staging / "ropa.xlsx")
+        register_book.write(register_book.build(b.ctx.history, b.month, b.lang), b.staging)
     except (KeyError, ValueError) as exc:
         raise GdprAnalyticsError(f"tables: {type(exc).__name__}: {first_line(exc)}") from exc
 
@@ -322,7 +339,8 @@ def write_index(b: Build) -> None:
         status_note=b.status.note, baseline=b.status.baseline, cross_border=b.cross,
         uncovered=res.meta.get("uncovered", {}),
         transfer_countries=[str(t["country"]) for t in policy.data.get("transfers", [])],
-        evidence=evidence, pages=b.pages, files=[index.Link(name, name, desc) for name, desc in FILES],
+        evidence=evidence, pages=[*b.pages, REGISTER_PAGE],
+        files=[index.Link(name, name, desc) for name, desc in FILES],
         notebooks=[index.Link(f"notebooks/{p.name}", f"notebooks/{p.name}") for p in b.notebooks],
         policy_versions=ctx.policy_versions(), completeness=register.completeness(policy, ctx.history.evidence),
         data_map=res.observation.data_map,
@@ -354,6 +372,7 @@ def write_manifest(b: Build) -> None:
                        status_baseline=b.status.baseline, notebooks=b.runs, timings=b.step.timings(),
                        policy_versions=b.ctx.policy_versions())
     m["build_key"] = b.key
+    m["lang"] = b.lang
     m["results_key"] = res.key
     m["data_start"] = res.meta.get("data_start")
     m["data_end"] = res.meta["data_end"]

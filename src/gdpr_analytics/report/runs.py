@@ -102,15 +102,16 @@ def _holder(path: Path) -> str:
 
 def run(engine: Engine, contexts: list[MonthContext], *, out: Path, force: bool = False, wait: float = 0.0,
         show: bool | None = None, jobs: int | None = None, notebooks=None,
-        say: Callable[[str], None] | None = None) -> list[MonthRun]:
-    """Build every month of `contexts` in order, on the command's engine, under the folder's lock."""
+        say: Callable[[str], None] | None = None, lang: str = "en") -> list[MonthRun]:
+    """Build every month of `contexts` in order, on the command's engine, under the folder's lock; `lang`:
+    the language of the register's labels."""
     out = Path(out).absolute()
     done: list[MonthRun] = []
     with locked(out, wait):
         try:
             for ctx in contexts:
                 m = ctx.month
-                key = build_key(engine, ctx, out)
+                key = build_key(engine, ctx, out, lang)
                 folder = out / m.label
                 if not force and up_to_date(folder, key):
                     if say:
@@ -118,7 +119,8 @@ def run(engine: Engine, contexts: list[MonthContext], *, out: Path, force: bool 
                             "and code), left as it is")
                     done.append(MonthRun(m, folder, False, summary.read(folder) or {}))
                     continue
-                folder = run_report(engine, ctx, out=out, show=show, jobs=jobs, key=key, notebooks=notebooks)
+                folder = run_report(engine, ctx, out=out, show=show, jobs=jobs, key=key, notebooks=notebooks,
+                                    lang=lang)
                 done.append(MonthRun(m, folder, True, summary.read(folder) or {}))
                 if say:
                     say(f"report {m.label} written: {folder}")
