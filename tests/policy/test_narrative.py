@@ -50,7 +50,13 @@ def other_policy(folder: Path) -> Path:
 def test_the_sentences_come_from_the_policy(tmp_path):
     policy = load_policy(other_policy(tmp_path))
     text = " ".join(" ".join(narrative.paragraphs(t, policy)) for t in narrative.TOPICS)
-    assert "The privacy notice declares 3 processors: Hetzner Online — Hosting (servers in Germany); servers in DE" in text
+    # the processors beside bpost's own staff: a page listing four (with bpost) says so
+    assert ("The privacy notice declares 3 processors besides bpost (own staff): Hetzner Online — Hosting (servers "
+            "in Germany); servers in DE") in text
+    # no nested parentheses: "Hetzner Online (Hosting (servers in Germany))", "(30 countries: ...)"
+    assert "Hetzner Online, Hosting (servers in Germany): every action on infrastructure" in text
+    assert "The EEA is 30 countries: the EU member states, Iceland, Liechtenstein and Norway." in text
+    assert not re.search(r"\([^()]*\(", text), re.search(r".{40}\([^()]*\(.{40}", text)
     assert "Transfer outside the EEA declared: Philippines (PH), by Wipro and Cognizant (§5, §6)." in text
     assert "are erased 5 years after the last order (te tellen vanaf de laatste bestelling)" in text
     assert not [w for w in OLD if re.search(rf"\b{re.escape(w)}", text)]

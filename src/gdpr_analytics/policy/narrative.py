@@ -54,7 +54,9 @@ def processors(policy: Policy) -> list[str]:
             where.append("accessing the data from " + _and([_country(policy, c) for c in p["access_from"]]))
         described.append(f"{p['name']} — {p.get('service', p['role'])}{'; ' + '; '.join(where) if where else ''}"
                          f" ({p['notice']})")
-    text = f"The privacy notice declares {plural(len(procs), 'processor')}: " + "; ".join(described) + "."
+    own = [p for p in policy.data["processors"] if p["role"] == "controller"]
+    besides = f" besides {_and([p['name'] for p in own])}" if own else ""
+    text = f"The privacy notice declares {plural(len(procs), 'processor')}{besides}: " + "; ".join(described) + "."
     if policy.data.get("recipients_exhaustive") is False:
         text += (" The notice presents them as examples, not as a complete list of recipients"
                  + (f" ({policy.data['recipients_note']})" if policy.data.get("recipients_note") else "") + ".")
@@ -75,8 +77,8 @@ def transfers(policy: Policy) -> list[str]:
             text += f" Transfer tool: {render(t['mechanism'])}."
         out.append(text)
     eea = policy.data["eea"]
-    out.append(f"Any other country outside the EEA ({len(eea)} countries: the EU member states, Iceland, "
-               "Liechtenstein and Norway) is a third country the policy does not declare.")
+    out.append(f"The EEA is {len(eea)} countries: the EU member states, Iceland, Liechtenstein and Norway. Any "
+               "other country outside the EEA is a third country the policy does not declare.")
     return out
 
 
@@ -90,7 +92,7 @@ def scope(policy: Policy) -> list[str]:
             resource = "every resource" if entry["resource"] == "*" else entry["resource"]
             parts.append(f"{actions} on {resource}")
         countries = _and(["the EEA" if c == "EEA" else _country(policy, c) for c in p["countries"]])
-        out.append(f"{p['name']} ({p.get('service', p['role'])}): {'; '.join(parts)}; from {countries}.")
+        out.append(f"{p['name']}, {p.get('service', p['role'])}: {'; '.join(parts)}; from {countries}.")
     return ["Each processor may touch only what the policy declares for it:"] + out
 
 
