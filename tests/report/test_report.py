@@ -103,8 +103,8 @@ def test_notebooks_run_at_the_same_time_and_leave_our_working_folder_alone(tiny_
 
 @pytest.mark.slow
 def test_a_successful_run_prints_only_its_steps(tiny_db, tmp_path):
-    """Off a terminal: one timestamped line per step and the folder written; no kernel log (ipykernel
-    logs `KeyboardInterrupt caught in kernel` when jupyter_client interrupts it before shutting it down)."""
+    """Off a terminal: one timestamped line per step and the folder written; nothing from the kernels
+    (their own log goes to kernel.log, and they are shut down without an interrupt: test_kernel.py)."""
     notebooks = tmp_path / "nbs"
     notebooks.mkdir()
     for i in range(1, 5):
