@@ -371,6 +371,48 @@ def test_systemd_calendar_is_the_2nd_at_6_utc():
     assert len(elapses) == 3 and all(e[8:] == "02 06:00:00" for e in elapses), proc.stdout
 
 
+# -- auditors' read access ------------------------------------------------------------------------
+
+SYSUSERS = SYSTEMD / "gdpr-analytics.sysusers"
+TMPFILES = SYSTEMD / "gdpr-analytics.tmpfiles"
+
+
+def _ids(root: Path, table: str) -> dict[str, int]:
+    """name -> id from <root>/etc/passwd or group."""
+    lines = (root / "etc" / table).read_text(encoding="utf-8").splitlines()
+    return {f[0]: int(f[2]) for f in (line.split(":") for line in lines if line)}
+
+
+def test_the_report_folder_is_made_readable_by_the_auditors_group(tmp_path):
+    """systemd-sysusers and systemd-tmpfiles applied to a scratch root (--root): the service user and the
+    group gdpr-auditors exist, the user is in the group, and GDPR_OUT is 2750 gdpr-analytics:gdpr-auditors."""
+    tools = [shutil.which("systemd-sysusers"), shutil.which("systemd-tmpfiles")]
+    if None in tools:
+        pytest.skip("systemd-sysusers or systemd-tmpfiles is not installed (Debian: apt-get install systemd)")
+    if os.geteuid() != 0:
+        pytest.skip("systemd-tmpfiles gives the folder its owner only when run as root")
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    subprocess.run([tools[0], f"--root={root}", str(SYSUSERS)], check=True, capture_output=True)
+    subprocess.run([tools[1], "--create", f"--root={root}", str(TMPFILES)], check=True, capture_output=True)
+    users, groups = _ids(root, "passwd"), _ids(root, "group")
+    members = {f[0]: f[3].split(",") for f in (line.split(":") for line in
+                                                (root / "etc" / "group").read_text().splitlines() if line)}
+    assert "gdpr-analytics" in members["gdpr-auditors"]
+    out = read_env_file(ENV_FILE)["GDPR_OUT"]
+    assert out in " ".join(read_unit(SERVICE)["Service.ReadWritePaths"]).split()
+    st = (root / out.lstrip("/")).stat()
+    assert (st.st_uid, st.st_gid) == (users["gdpr-analytics"], groups["gdpr-auditors"])
+    assert oct(st.st_mode & 0o7777) == oct(0o2750)
+    assert one(read_unit(SERVICE), "Service.UMask") == "0027"  # the service's files: 0640, folders 0750
+
+
+def test_readme_tells_the_operator_how_auditors_get_read_access():
+    section = readme_section("Running unattended")
+    for text in ("gdpr-auditors", "gdpr-analytics.sysusers", "gdpr-analytics.tmpfiles", "usermod -aG gdpr-auditors"):
+        assert text in section, text
+
+
 # -- Airflow --------------------------------------------------------------------------------------
 
 DAG_FILE = DEPLOY / "airflow" / "gdpr_analytics_dag.py"

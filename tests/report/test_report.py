@@ -470,6 +470,39 @@ def test_every_value_in_index_is_escaped(tiny_db, tmp_path):
     assert json.loads((folder / "manifest.json").read_text())["policy"]["version"] == "<script>window.__pwned=1</script>"
 
 
+def _other_group() -> int | None:
+    """A group id the test may give a folder: any as root, else one of our groups besides the primary."""
+    if os.geteuid() == 0:
+        return 54321
+    others = [g for g in os.getgroups() if g != os.getegid()]
+    return others[0] if others else None
+
+
+def test_a_setgid_report_folder_hands_its_group_read_access(tiny_db, tmp_path):
+    """The deploy recipe's report folder (2750, group gdpr-auditors) under the service's UMask=0027: every
+    file and folder of the report, the month's and the overview, belongs to the folder's group, which may
+    read them and nobody else; folders keep the setgid bit."""
+    group = _other_group()
+    if group is None:
+        pytest.skip("no second group to give the report folder")
+    out = tmp_path / "reports"
+    out.mkdir()
+    os.chown(out, -1, group)
+    os.chmod(out, 0o2750)
+    old = os.umask(0o027)
+    try:
+        make_report(Month.parse("2026-10"), db=tiny_db, out=out, notebooks=[OK_NB], show=False)
+    finally:
+        os.umask(old)
+    paths = sorted(out.rglob("*"))
+    assert {p.relative_to(out).as_posix() for p in paths} >= {"index.html", "2026-10", "2026-10/index.html",
+                                                             "2026-10/notebooks", "2026-10/manifest.json"}
+    wrong = [(p.relative_to(out).as_posix(), p.stat().st_gid, oct(p.stat().st_mode & 0o7777)) for p in paths
+             if p.stat().st_gid != group
+             or (p.stat().st_mode & 0o7777) != (0o2750 if p.is_dir() else 0o640)]
+    assert wrong == []
+
+
 # -- the exporter on its own --------------------------------------------------------------------
 
 
