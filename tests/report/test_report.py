@@ -248,7 +248,7 @@ def test_manifest_hashes_match_every_file(fixture_report, tiny_db):
         assert o["bytes"] == (fixture_report / o["name"]).stat().st_size
     assert m["month"] == "2026-10" and m["period_start"] == "2026-10-01T00:00:00Z" and m["as_of"] == "2026-11-01T00:00:00Z"
     assert m["parameters"] == {"retention_years": 3, "bulk_export_threshold": 1000}
-    assert set(m["policy"]) == {"path", "version", "sha256"} and len(m["policy"]["sha256"]) == 64
+    assert set(m["policy"]) == {"file", "version", "sha256"} and len(m["policy"]["sha256"]) == 64
     # every policy version used, with its SHA-256 (one file: the one version, in force at every instant)
     assert [(v["version"], v["sha256"], v["valid_from"], v["valid_to"]) for v in m["policy_versions"]] == [
         (m["policy"]["version"], m["policy"]["sha256"], None, None)]
@@ -443,7 +443,21 @@ def test_source_mode_loads_into_a_temporary_database_and_removes_it(tmp_path, mo
     assert (folder / "findings.csv").is_file()
     assert list(scratch.iterdir()) == [], "temporary database left behind"
     m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert m["database"]["path"] is None and m["database"]["source"] == str(src)
+    # by name, not by path: the source folder's name, and the data by the loader's fingerprint of its files
+    assert m["database"]["file"] is None and m["database"]["source"] == src.name == "src"
+    assert len(m["database"]["data_sha256"]) == 64 and str(tmp_path) not in json.dumps(m)
+
+
+def test_the_manifest_names_files_not_paths(tiny_db, tmp_path):
+    """manifest.json goes to auditors: the database, its source and the policy by name, with their SHA-256."""
+    folder = make_report(Month.parse("2026-10"), db=tiny_db, out=tmp_path / "out", notebooks=[], show=False)
+    text = (folder / "manifest.json").read_text(encoding="utf-8")
+    m = json.loads(text)
+    assert (m["database"]["file"], m["database"]["source"]) == ("tiny.duckdb", "src")
+    assert (m["policy"]["file"], len(m["policy"]["sha256"])) == ("mystamp.yml", 64)
+    assert all("path" not in v and v["file"] == "mystamp.yml" for v in m["policy_versions"])
+    for local in (str(tiny_db.parent), str(tmp_path), str(Path(__file__).resolve().parents[2])):
+        assert local not in text
 
 
 def test_rerun_replaces_the_month_atomically(tiny_db, tmp_path):
@@ -635,3 +649,31 @@ def test_on_every_page_the_evidence_comes_before_long_tables(sample_report):
         assert text.rindex("About this report") > text.rindex("Methodology"), page.name
     cross = (sample_report.folder / "03_cross_border.html").read_text(encoding="utf-8")
     assert cross.index('id="evidence-XB-005"') < cross.index('<h2 id="Access-in-the-month"')
+
+
+@pytest.mark.slow
+def test_no_path_of_this_machine_in_any_file_of_the_month_folder(sample_report):
+    """Every file of the month folder, the executed notebooks and the workbook's XML included, is free of the
+    paths of the machine that ran it: the checkout, the database's folder, the source, the report folder,
+    the temporary folder, the home folder and the Python environment."""
+    import tempfile
+    import zipfile
+
+    repo = Path(__file__).resolve().parents[2]
+    local = {str(repo), str(sample_report.db.parent), str(sample_report.source.resolve()),
+             str(sample_report.folder.parent), tempfile.gettempdir() + os.sep, str(Path.home()) + os.sep,
+             sys.prefix, str(Path(sys.executable).parent)}
+    found = []
+    files = sorted(p for p in sample_report.folder.rglob("*") if p.is_file())
+    assert {"manifest.json", "notebooks/02_retention.ipynb", "ropa.xlsx", "02_retention.html"} <= \
+        {p.relative_to(sample_report.folder).as_posix() for p in files}
+    for path in files:
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                texts = [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+        else:
+            texts = [path.read_bytes().decode("utf-8", "replace")]
+        for text in texts:
+            text = text.replace("\\/", "/")  # JSON may escape the slashes
+            found += [f"{path.relative_to(sample_report.folder)}: {p}" for p in sorted(local) if p in text]
+    assert found == []
