@@ -12,6 +12,7 @@ broken report.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -199,6 +200,32 @@ def test_every_chart_reads_without_overlaps_and_counts_in_whole_numbers(sample_r
     print(f"{charts} charts, {histograms} histograms; deadline label {deadline}")
     assert not problems, "\n".join(problems)
     assert charts >= 8 and histograms == 2 and deadline
+
+
+TABLE_CELLS_JS = """() => Array.from(document.querySelectorAll('table.ga-table td')).map(td => ({
+  text: td.textContent.trim(), num: td.classList.contains('num'), align: getComputedStyle(td).textAlign}))"""
+
+
+@pytest.mark.slow
+def test_numbers_in_page_tables_are_right_aligned_with_separators(sample_report, visit):
+    """As the index shows 30,000: every number of the pages' tables right-aligned (as the browser lays it
+    out), grouped by thousands; no cell reads "None"."""
+    problems, numbers = [], 0
+    for path in sample_report.pages[1:]:
+        v = visit(path, root=sample_report.folder)
+        for cell in v.page.evaluate(TABLE_CELLS_JS):
+            if cell["text"] == "None":
+                problems.append(f"{path.name}: a cell reads None")
+            if cell["num"]:
+                numbers += 1
+                if cell["align"] != "right":
+                    problems.append(f"{path.name}: {cell['text']} aligned {cell['align']}")
+                if not re.fullmatch(r"-?\d{1,3}(,\d{3})*(\.\d+)?", cell["text"]):
+                    problems.append(f"{path.name}: number {cell['text']!r} not grouped by thousands")
+    print(f"{numbers} numbers in the pages' tables")
+    assert numbers > 50 and not problems, "\n".join(problems[:20])
+    assert any("30,000" == c["text"] for c in visit(sample_report.pages[1], root=sample_report.folder)
+               .page.evaluate(TABLE_CELLS_JS) if c["num"])  # the access log's rows in the page header
 
 
 TOC_JS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a => {
