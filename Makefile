@@ -7,7 +7,9 @@ BIN    := $(VENV)/bin
 DB     := build/sample.duckdb
 MONTH  ?= latest
 # make lab: JupyterLab on notebooks/ with the sample database; no news, no update check, no extension
-# listing from PyPI (privacy offices are often offline). LAB_ARGS adds options (e.g. --allow-root)
+# listing from PyPI (privacy offices are often offline); notebooks open unmodified (gdpr_analytics/lab.py);
+# jupysql-plugin's widget connector and its settings plugin off (.jupyterlab/app-settings/page_config.json:
+# without ipywidgets they only log errors in the browser console). LAB_ARGS adds options (e.g. --allow-root)
 LAB_ARGS ?=
 
 .PHONY: install install-spark report test sample bench clean lab
@@ -37,9 +39,10 @@ lab: install
 	$(BIN)/gdpr-analytics load --source data_samples --db $(DB)
 	cd notebooks && JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/.jupyterlab/user-settings \
 	    JUPYTERLAB_WORKSPACES_DIR=$(CURDIR)/build/lab-workspaces \
-	    $(CURDIR)/$(BIN)/jupyter lab --LabApp.news_url=None \
+	    $(abspath $(BIN))/jupyter lab --LabApp.news_url=None \
 	    --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
-	    --LabApp.extension_manager=readonly $(LAB_ARGS)
+	    --LabApp.extension_manager=readonly --LabApp.app_settings_dir=$(CURDIR)/.jupyterlab/app-settings \
+	    --ServerApp.contents_manager_class=gdpr_analytics.lab.NotebookContents $(LAB_ARGS)
 
 # Two workers (pytest-xdist); every test that starts a JVM runs on one of them (tests/conftest.py).
 # One part quickly: .venv/bin/python -m pytest tests/analysis -m "not slow" (README: Tests).

@@ -1,4 +1,4 @@
-"""gdpr-analytics: the monthly report as an Airflow DAG (Airflow 2.4+ or 3).
+"""gdpr-analytics: the monthly report as an Airflow DAG (Airflow 2.4+ or 3, without a deprecation warning on 3).
 
 Copy this file into the DAG folder of a deployment whose workers see the paths below (or give the
 tasks a `queue=` that only such a worker serves) and edit the paths. The worker's user must be able to
@@ -26,7 +26,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from airflow import DAG
-from airflow.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+
+try:  # Airflow 3: the task SDK's exceptions (those of airflow.exceptions are deprecated there)
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+except ImportError:  # Airflow 2 (and a 3.0 whose SDK does not have them yet)
+    from airflow.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 try:
     from airflow.providers.standard.operators.bash import BashOperator  # Airflow 3

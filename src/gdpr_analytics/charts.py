@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -139,7 +140,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, z: str, *, title: str = "", x_titl
         colorscale="Blues", texttemplate="%{z}", hovertemplate="%{y} × %{x}: %{z}<extra></extra>",
         colorbar={"title": {"text": html.escape(z.replace("_", " "))}},
     ))
-    fig.update_xaxes(type="category", side="top")
+    fig.update_xaxes(type="category")  # below the grid: on top, its title ran into the chart's title
     fig.update_yaxes(type="category", autorange="reversed")
     return _layout(fig, title, x_title if x_title is not None else x, y_title if y_title is not None else y)
 
@@ -179,18 +180,85 @@ def ledger_heatmap(df: pd.DataFrame, month: str) -> go.Figure | None:
     return fig
 
 
+def whole_step(largest: float, ticks: int = 8) -> int:
+    """A whole-number tick step (1, 2, 5, 10, 20, 50, …) giving at most `ticks` steps up to `largest`:
+    counts are never drawn on ticks of 0.5."""
+    step = 1
+    while largest / step > ticks:
+        for factor in (2, 2.5, 2):  # 1 -> 2 -> 5 -> 10 -> 20 -> 50 …
+            step = int(step * factor)
+            if largest / step <= ticks:
+                break
+    return step
+
+
+def _day_ranges(days: Sequence[int], gap: int = 7) -> list[tuple[int, int]]:
+    """Sorted whole numbers grouped into ranges of neighbours ([28, 29, 31, 92] -> [(28, 31), (92, 92)])."""
+    ranges: list[list[int]] = []
+    for d in sorted(set(days)):
+        if ranges and d - ranges[-1][1] <= gap:
+            ranges[-1][1] = d
+        else:
+            ranges.append([d, d])
+    return [(a, b) for a, b in ranges]
+
+
+def deadline_days(df: pd.DataFrame, start: str, end: str) -> list[tuple[int, int]]:
+    """The rows' deadlines in calendar days after `start` (the days between the dates of start and end, as
+    the queries' date_diff('day', …) counts days to close), grouped: a deadline of one month is 28 to 31
+    days, an extended one of three months about 90."""
+    both = df[[start, end]].dropna()
+    if both.empty:
+        return []
+    days = (pd.to_datetime(both[end]).dt.normalize() - pd.to_datetime(both[start]).dt.normalize()).dt.days
+    return _day_ranges([int(d) for d in days])
+
+
 def histogram(df: pd.DataFrame, x: str, *, color: str | None = None, title: str = "",
-              x_title: str | None = None, nbins: int = 30) -> go.Figure | None:
-    """Distribution of x (for example days past a deadline), one colour per value of color."""
+              x_title: str | None = None, nbins: int = 30, deadline: tuple[str, str] | None = None,
+              deadline_label: str = "deadline") -> go.Figure | None:
+    """Distribution of a whole number of days x (days to close, days past a deadline), one stacked colour
+    per value of color. Every colour shares the same bins, each a whole number of days wide (edges at
+    half days), so stacked bars never overlap; the counts are on whole-number ticks. deadline: two columns
+    (for example received_at and deadline) whose dates, days apart, are each row's deadline: drawn as a
+    labelled dashed line at that day, or a labelled band where the rows' deadlines differ (a month is 28
+    to 31 days), and kept in view when no row reaches it."""
     if df.empty:
         return None
+    days = pd.to_numeric(df[x], errors="coerce")
+    if days.dropna().empty:
+        return None
+    marks = deadline_days(df, *deadline) if deadline else []
+    lo, hi = int(np.floor(days.min())), int(np.ceil(days.max()))
+    size = max(1, -(-(hi - lo + 1) // nbins))
+    start = lo - 0.5
+    edges = start + size * np.arange(-(-(hi - lo + 1) // size) + 1)
+    bins = {"start": float(edges[0]), "end": float(edges[-1]), "size": size}
     df = _escaped(df, [color] if color else [])
     fig = go.Figure()
-    groups = df.groupby(color, sort=True) if color else [("", df)]
-    for name, part in groups:
+    groups = list(df.groupby(color, sort=True)) if color else [("", df)]
+    highest = np.zeros(len(edges) - 1, dtype=int)
+    for (name, part), colour in zip(groups, palette(len(groups))):
         name = name[0] if isinstance(name, tuple) else name
-        fig.add_trace(go.Histogram(x=part[x], name=str(name), nbinsx=nbins))
-    fig.update_layout(barmode="stack", showlegend=bool(color))
+        values = pd.to_numeric(part[x], errors="coerce").dropna()
+        highest += np.histogram(values, bins=edges)[0]
+        fig.add_trace(go.Histogram(x=values, name=str(name), xbins=bins, autobinx=False, marker={"color": colour},
+                                   hovertemplate="%{x} days: %{y}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(barmode="stack", showlegend=bool(color), bargap=0.05)
+    fig.update_yaxes(tick0=0, dtick=whole_step(max(int(highest.max()), 1)), rangemode="tozero", tickformat=",d")
+    for first, last in marks:
+        text = html.escape(f"{deadline_label}: {first} days" if first == last
+                           else f"{deadline_label}: {first}–{last} days")
+        if first == last:
+            fig.add_vline(x=first, line={"color": "#b00020", "dash": "dash", "width": 2}, annotation_text=text,
+                          annotation_position="top left", annotation_font_color="#b00020")
+        else:
+            fig.add_vrect(x0=first - 0.5, x1=last + 0.5, fillcolor="#b00020", opacity=0.12, line_width=0,
+                          annotation_text=text, annotation_position="top left", annotation_font_color="#b00020")
+    if marks:
+        left = min(start, min(m[0] for m in marks) - 1.5)
+        right = max(float(edges[-1]), max(m[1] for m in marks) + 1.5)
+        fig.update_xaxes(range=[left, right])
     return _layout(fig, title, x_title if x_title is not None else x, "count")
 
 

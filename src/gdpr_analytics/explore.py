@@ -1,7 +1,7 @@
 """Ad-hoc questions for analysts (notebooks/explore.ipynb, not part of the report).
 
 `connect` opens the database read-only with the policy tables registered (its `.con` is what jupysql's
-`%sql` talks to); `subject` gathers everything about one pseudonymous data subject: the facts the rules
+`%sql` talks to); `load_sql` loads jupysql's magics without the notes it prints about its configuration; `subject` gathers everything about one pseudonymous data subject: the facts the rules
 use, the month's findings about the subject or about its events, sends and requests, and every access
 event, marketing send and data-subject request (named queries of queries/explore/). Tables show
 pseudonymous identifiers only; the notebook helpers refuse personal-data columns.
@@ -26,6 +26,28 @@ def connect(db_path: str | Path, policy_path: str | Path | None = None) -> Engin
     """The database, read-only, in UTC, with the policy tables (policy_processor, …) registered: a
     policy file, or a folder of versions (the latest version's tables, every version's `_at` tables)."""
     return DuckDBEngine(Path(db_path).expanduser().resolve(), history=load_history(policy_path))
+
+
+def load_sql(displaylimit: int = 20) -> None:
+    """Load jupysql's %sql and %%sql magics into this notebook, with the settings given here: `displaylimit`
+    rows shown, and no "Running query in …" line before every result.
+
+    jupysql reports on its configuration files each time it loads (no setting turns this off): a tip and
+    "Did not find user configurations in …/pyproject.toml" when it finds a pyproject.toml without a
+    [tool.jupysql.SqlMagic] section (this checkout's, whenever the notebook runs inside it), or "Loading
+    configurations from …" and a table of the settings when it finds one, each naming a local path. Its
+    loading output is therefore captured and dropped; an error still raises, and a user's
+    ~/.jupysql/config still applies."""
+    from IPython import get_ipython
+    from IPython.utils.capture import capture_output
+
+    shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("load_sql runs inside a notebook (or IPython)")
+    with capture_output(stdout=True, stderr=False, display=True):
+        shell.run_line_magic("load_ext", "sql")
+    shell.run_line_magic("config", f"SqlMagic.displaylimit = {int(displaylimit)}")
+    shell.run_line_magic("config", "SqlMagic.displaycon = False")
 
 
 @dataclass

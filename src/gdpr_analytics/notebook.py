@@ -13,6 +13,7 @@ result. Everything shown goes through here, so that:
 from __future__ import annotations
 
 import html
+import numbers
 import platform
 import re
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from .ingest.contract import PERSONAL_COLUMNS, TABLES
 from .policy import narrative, register
 from .policy.history import PolicyHistory, changes, load_history
 from .policy.model import Policy
+from .report.index import environment
 from .report.pages import EVIDENCE_ID
 from .sql import queries
 
@@ -54,6 +56,7 @@ _STYLE = """<style>
 .ga-table th, .ga-table td { border: 1px solid #d0d7de; padding: 0.25em 0.6em; text-align: left;
   vertical-align: top; }
 .ga-table th { background: #f0f4f8; }
+.ga-table td.num, .ga-table th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ga-note { color: #555; font-size: 0.9em; margin: 0.2em 0 1em 0; }
 .ga-callout { border-left: 4px solid #b45309; background: #fffbeb; padding: 0.5em 1em; margin: 0.5em 0 1em 0; }
 .ga-ok { border-left: 4px solid #15803d; background: #f0fdf4; padding: 0.5em 1em; margin: 0.5em 0 1em 0; }
@@ -81,7 +84,7 @@ def _version(dist: str) -> str:
 
 
 def _cell(value: Any) -> Any:
-    """A value as the tables show it: timestamps ISO 8601 UTC, booleans yes/no, missing as empty."""
+    """A value as the tables show it: timestamps ISO 8601 UTC, booleans yes/no, missing as None."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -95,22 +98,44 @@ def _cell(value: Any) -> Any:
     return value
 
 
+#: Columns whose numbers are names, not quantities (an ID such as 100234, a year, a month or an hour):
+#: shown as they are, neither grouped by thousands nor aligned as numbers.
+_NAME_LIKE = re.compile(r"(?:^|_)(?:id|ids|year|month|day|hour|code)$", re.I)
+#: What a missing value of a column says instead of an empty cell.
+MISSING = {"ticket_id": "no ticket"}
+
+
+def _shown(column: str, value: Any) -> dict[str, Any]:
+    """One cell: its text and whether it is a number (right-aligned, thousands separated: 30,000)."""
+    v = _cell(value)
+    if v is None:
+        return {"text": MISSING.get(column, ""), "num": False}
+    if isinstance(v, numbers.Number) and not _NAME_LIKE.search(column):
+        return {"text": f"{v:,}", "num": True}
+    return {"text": str(v), "num": False}
+
+
 def frame_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS, more: str = "", fold: int = FOLD_ROWS) -> str:
-    """A DataFrame as an escaped HTML table, folded (<details>) when longer than `fold` rows so the page's
-    evidence and charts are not pushed below long tables. Refuses personal-data columns."""
+    """A DataFrame as an escaped HTML table (report/templates/site/table.html.j2): numbers right-aligned
+    with thousands separators, IDs, years and months as they are, a missing value empty (a missing ticket:
+    "no ticket"); folded (<details>) when longer than `fold` rows so the page's evidence and charts are not
+    pushed below long tables. Refuses personal-data columns."""
     personal = [c for c in df.columns if str(c) in PERSONAL_COLUMNS]
     if personal:
         raise ValueError(f"refusing to show personal-data column(s) {', '.join(map(str, personal))}")
     if df.empty:
         return '<p class="ga-note">No rows.</p>'
-    shown = df.head(max_rows).copy()
-    for c in shown.columns:
-        shown[c] = pd.Series([_cell(v) for v in shown[c].tolist()], index=shown.index, dtype=object)
-    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
-    table = shown.to_html(escape=True, index=False, border=0, na_rep="—", classes="ga-table")
+    shown = df.head(max_rows)
+    names = [str(c) for c in shown.columns]
+    rows = [[_shown(name, v) for name, v in zip(names, values)]
+            for values in zip(*(shown[c].tolist() for c in shown.columns))]
+    columns = [{"label": name.replace("_", " "),
+                "num": any(r[k]["num"] for r in rows) and all(r[k]["num"] or not r[k]["text"] for r in rows)}
+               for k, name in enumerate(names)]
+    table = environment().get_template("table.html.j2").render(columns=columns, rows=rows)
     note = ""
     if len(df) > max_rows:
-        note = (f'<p class="ga-note">Showing the first {max_rows} of {len(df)} rows.'
+        note = (f'<p class="ga-note">Showing the first {max_rows} of {len(df):,} rows.'
                 f'{" " + _e(more) if more else ""}</p>')
     if len(df) <= fold:
         return table + note

@@ -1,6 +1,7 @@
 """The command line through the real `gdpr-analytics` command (a subprocess)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,62 @@ def test_failed_load_keeps_the_previous_database(tmp_path, source):
     assert db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.duckdb", "g.duckdb.results", "src"]
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.glob("g.duckdb.results/**/*")) == stored
+
+
+# -- --help -------------------------------------------------------------------------------------
+
+
+def _every_parser():
+    """(command words, parser) of the program and of every command and sub-command, as --help shows them."""
+    import argparse
+
+    from gdpr_analytics.cli import build_parser
+
+    found, todo = [], [((), build_parser())]
+    while todo:
+        words, parser = todo.pop(0)
+        found.append((words, parser))
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                todo += [((*words, name), sub) for name, sub in action.choices.items()]
+    return found
+
+
+def test_every_help_speaks_to_the_user_and_lists_the_exit_statuses():
+    """No document outside the repository, no module name; every option explained; every command's --help
+    ends with the exit statuses it can end with (3 and 75 only where report can give them)."""
+    parsers = _every_parser()
+    assert {" ".join(w) for w, _ in parsers} == {"", "sample", "load", "findings", "report", "policy",
+                                                   "policy check", "policy export"}
+    problems = []
+    for words, parser in parsers:
+        name = " ".join(("gdpr-analytics", *words))
+        text = parser.format_help()
+        if re.search(r"SPEC|specification", text, re.I):
+            problems.append(f"{name}: cites the specification")
+        modules = re.findall(r"gdpr_analytics\.\w+|\b\w+\.py\b|\bcommands/|EXIT_STATUSES", text)
+        if modules:
+            problems.append(f"{name}: names code {modules}")
+        for action in parser._actions:
+            if action.option_strings and action.dest != "help" and not (action.help or "").strip():
+                problems.append(f"{name}: {'/'.join(action.option_strings)} has no help")
+        statuses = re.findall(r"^  (\d+) ", text.split("exit status:")[-1], re.M) if "exit status:" in text else []
+        expected = ["0", "1", "2", "3", "75"] if words in ((), ("report",)) else ["0", "1", "2"]
+        if statuses != expected:
+            problems.append(f"{name}: exit statuses {statuses}, expected {expected}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("action", ["check", "export"])
+def test_policy_commands_offer_no_resource_options(action):
+    """policy check|export open no database: --memory-limit, --threads, --temp-dir would do nothing there."""
+    from gdpr_analytics.cli import build_parser
+
+    parser = dict(_every_parser())[("policy", action)]
+    options = {o for a in parser._actions for o in a.option_strings}
+    assert not options & {"--memory-limit", "--threads", "--temp-dir"}
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["policy", action, "--threads", "2"])
+    assert exc.value.code == 2
+    if action == "check":  # and the command runs without them
+        assert "valid" in run("policy", "check").stdout

@@ -3,7 +3,8 @@
 Each recipe must run exactly the two documented commands and treat their exit statuses as the README
 says: the cron wrapper is run with a stand-in command for every status (and once with the real one),
 the systemd units are checked with `systemd-analyze verify`, `security` and `calendar`, and the Airflow
-DAG is read with `ast` and imported against a stand-in `airflow` package (Airflow is not a dependency).
+DAG is read with `ast` and imported against a stand-in `airflow` package laid out as Airflow 2's and as
+Airflow 3's (Airflow is not a dependency; README, Airflow, says why it is not installed in CI).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import types
+import warnings
 from pathlib import Path
 
 import pytest
@@ -369,6 +371,48 @@ def test_systemd_calendar_is_the_2nd_at_6_utc():
     assert len(elapses) == 3 and all(e[8:] == "02 06:00:00" for e in elapses), proc.stdout
 
 
+# -- auditors' read access ------------------------------------------------------------------------
+
+SYSUSERS = SYSTEMD / "gdpr-analytics.sysusers"
+TMPFILES = SYSTEMD / "gdpr-analytics.tmpfiles"
+
+
+def _ids(root: Path, table: str) -> dict[str, int]:
+    """name -> id from <root>/etc/passwd or group."""
+    lines = (root / "etc" / table).read_text(encoding="utf-8").splitlines()
+    return {f[0]: int(f[2]) for f in (line.split(":") for line in lines if line)}
+
+
+def test_the_report_folder_is_made_readable_by_the_auditors_group(tmp_path):
+    """systemd-sysusers and systemd-tmpfiles applied to a scratch root (--root): the service user and the
+    group gdpr-auditors exist, the user is in the group, and GDPR_OUT is 2750 gdpr-analytics:gdpr-auditors."""
+    tools = [shutil.which("systemd-sysusers"), shutil.which("systemd-tmpfiles")]
+    if None in tools:
+        pytest.skip("systemd-sysusers or systemd-tmpfiles is not installed (Debian: apt-get install systemd)")
+    if os.geteuid() != 0:
+        pytest.skip("systemd-tmpfiles gives the folder its owner only when run as root")
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    subprocess.run([tools[0], f"--root={root}", str(SYSUSERS)], check=True, capture_output=True)
+    subprocess.run([tools[1], "--create", f"--root={root}", str(TMPFILES)], check=True, capture_output=True)
+    users, groups = _ids(root, "passwd"), _ids(root, "group")
+    members = {f[0]: f[3].split(",") for f in (line.split(":") for line in
+                                                (root / "etc" / "group").read_text().splitlines() if line)}
+    assert "gdpr-analytics" in members["gdpr-auditors"]
+    out = read_env_file(ENV_FILE)["GDPR_OUT"]
+    assert out in " ".join(read_unit(SERVICE)["Service.ReadWritePaths"]).split()
+    st = (root / out.lstrip("/")).stat()
+    assert (st.st_uid, st.st_gid) == (users["gdpr-analytics"], groups["gdpr-auditors"])
+    assert oct(st.st_mode & 0o7777) == oct(0o2750)
+    assert one(read_unit(SERVICE), "Service.UMask") == "0027"  # the service's files: 0640, folders 0750
+
+
+def test_readme_tells_the_operator_how_auditors_get_read_access():
+    section = readme_section("Running unattended")
+    for text in ("gdpr-auditors", "gdpr-analytics.sysusers", "gdpr-analytics.tmpfiles", "usermod -aG gdpr-auditors"):
+        assert text in section, text
+
+
 # -- Airflow --------------------------------------------------------------------------------------
 
 DAG_FILE = DEPLOY / "airflow" / "gdpr_analytics_dag.py"
@@ -416,10 +460,14 @@ def test_dag_schedule_is_monthly_without_catchup():
     assert ast.literal_eval(keyword(dag, "max_active_runs")) == 1
 
 
-def fake_airflow(monkeypatch) -> types.SimpleNamespace:
+def fake_airflow(monkeypatch, major: int = 2) -> types.SimpleNamespace:
     """Just enough of Airflow's API for the DAG file: BashOperator runs bash_command with bash, keeps the
     process on subprocess_hook.sub_process and raises as Airflow's does (skip for skip_on_exit_code,
-    AirflowException for any other non-zero status)."""
+    AirflowException for any other non-zero status).
+
+    major=2: the exceptions in airflow.exceptions, BashOperator in airflow.operators.bash. major=3 (as
+    Airflow 3.3): the exceptions in airflow.sdk.exceptions, airflow.exceptions still answering with them
+    but with a DeprecationWarning, as Airflow's does; BashOperator in the standard provider."""
 
     class AirflowException(Exception):
         pass
@@ -464,25 +512,56 @@ def fake_airflow(monkeypatch) -> types.SimpleNamespace:
             if process.returncode != 0:
                 raise AirflowException(f"non-zero exit code {process.returncode}")
 
+    errors = dict(AirflowException=AirflowException, AirflowSkipException=AirflowSkipException,
+                  AirflowFailException=AirflowFailException)
     airflow = types.ModuleType("airflow")
     airflow.DAG = DAG
     exceptions = types.ModuleType("airflow.exceptions")
-    exceptions.__dict__.update(AirflowException=AirflowException, AirflowSkipException=AirflowSkipException,
-                               AirflowFailException=AirflowFailException)
-    operators = types.ModuleType("airflow.operators")
     bash = types.ModuleType("airflow.operators.bash")
     bash.BashOperator = BashOperator
-    for name, module in {"airflow": airflow, "airflow.exceptions": exceptions, "airflow.operators": operators,
-                         "airflow.operators.bash": bash}.items():
+    modules = {"airflow": airflow, "airflow.exceptions": exceptions}
+    if major == 2:
+        exceptions.__dict__.update(errors)
+        modules.update({"airflow.operators": types.ModuleType("airflow.operators"), "airflow.operators.bash": bash})
+    else:
+        sdk_exceptions = types.ModuleType("airflow.sdk.exceptions")
+        sdk_exceptions.__dict__.update(errors)
+
+        def deprecated(name):
+            if name not in errors:
+                raise AttributeError(name)
+            warnings.warn(f"airflow.exceptions.{name} is deprecated. Use airflow.sdk.exceptions.{name} instead.",
+                          DeprecationWarning, stacklevel=2)
+            return errors[name]
+
+        exceptions.__getattr__ = deprecated
+        modules.update({"airflow.sdk": types.ModuleType("airflow.sdk"), "airflow.sdk.exceptions": sdk_exceptions,
+                        "airflow.providers.standard.operators.bash": bash})
+        for parent in ("airflow.providers", "airflow.providers.standard", "airflow.providers.standard.operators"):
+            modules[parent] = types.ModuleType(parent)
+    for name, module in modules.items():
         monkeypatch.setitem(sys.modules, name, module)
-    return types.SimpleNamespace(**exceptions.__dict__)
+    for name in ("airflow.sdk", "airflow.providers", "airflow.operators"):  # absent from the other layout
+        if name not in modules:
+            monkeypatch.delitem(sys.modules, name, raising=False)
+    return types.SimpleNamespace(**errors)
 
 
-def test_dag_retries_only_status_75_and_fails_on_3(monkeypatch):
-    errors = fake_airflow(monkeypatch)
+def import_dag():
     spec = importlib.util.spec_from_file_location("gdpr_analytics_dag", DAG_FILE)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a deprecation warning fails the import
+        spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("major", [2, 3])
+def test_dag_retries_only_status_75_and_fails_on_3(monkeypatch, major):
+    """On either Airflow's layout of modules, imported without a warning (Airflow 3 deprecates
+    airflow.exceptions.AirflowSkipException for airflow.sdk.exceptions')."""
+    errors = fake_airflow(monkeypatch, major)
+    module = import_dag()
 
     dag = module.dag
     assert list(dag.tasks) == ["load", "report"] and dag.tasks["load"].downstream == ["report"]

@@ -1,5 +1,5 @@
 """Quiet, correct runs: a reader that stops early ends the findings command quietly, and an executed
-notebook of a report re-runs as it is, from anywhere, with papermill."""
+notebook of a report re-runs from anywhere with papermill, given the database's path."""
 
 from __future__ import annotations
 
@@ -42,10 +42,13 @@ def test_an_executed_notebook_reruns_for_another_month_from_its_folder(sample_re
     nb = json.loads(executed.read_text(encoding="utf-8"))
     params = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
     source = "".join(params["source"])
-    assert f"db_path = {str(sample_report.db)!r}" in source  # absolute, as it ran
+    # by name (auditors receive the notebook): the database it ran on, and how to run it again
+    assert f'db_path = "{sample_report.db.name}"' in source and str(sample_report.db) not in source
+    assert "-p db_path PATH" in source
     out = tmp_path / "rerun.ipynb"
     run = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(executed.name), str(out),
-                          "-p", "month", "2026-09", "--no-progress-bar"], cwd=executed.parent,
+                          "-p", "db_path", str(sample_report.db), "-p", "month", "2026-09", "--no-progress-bar"],
+                         cwd=executed.parent,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     rerun = json.loads(out.read_text(encoding="utf-8"))

@@ -68,10 +68,16 @@ def test_the_explore_notebook_runs_on_the_sample(sample_db, tmp_path):
     import papermill as pm
 
     out = tmp_path / "explore.ipynb"
+    # run inside the checkout, whose pyproject.toml jupysql finds (and used to print a tip about)
     pm.execute_notebook(str(NOTEBOOK), str(out), parameters={"db_path": str(sample_db)}, kernel_name="python3",
                         cwd=str(NOTEBOOK.parent), progress_bar=False)
     nb = json.loads(out.read_text(encoding="utf-8"))
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error" or o.get("name") == "stderr"]
     text = json.dumps(outputs)
+    for noise in ("Tip: You may define configurations", "Did not find user configurations", "Loading configurations",
+                  "configuration guideline", "Running query in"):
+        assert noise not in text, noise
+    connect = next(c for c in nb["cells"] if "load_sql" in "".join(c["source"]))
+    assert connect["outputs"] == []  # jupysql loaded and connected without a word
     assert "Access events about the subject (all months)" in text and "EV0000000021" in text  # C0001351's first access event

@@ -109,6 +109,26 @@ def test_tables_escape_every_value_and_refuse_personal_columns():
         frame_html(pd.DataFrame({"customer_id": ["C1"], "email": ["a@b.c"]}))
 
 
+def test_tables_right_align_numbers_with_separators_and_keep_ids_years_and_months():
+    """As the index shows 30,000: counts grouped by thousands and right-aligned; an ID such as 100234, a
+    year and a month string as they are; a missing ticket says so, any other missing value is empty."""
+    import pandas as pd
+
+    from gdpr_analytics.notebook import frame_html
+
+    df = pd.DataFrame({"event_id": ["100234", "E2"], "actor_id": [100234, 7], "ticket_id": [None, "T-1"],
+                       "records": [30000, 1234567.0], "share_pct": [97.25, float("nan")], "year": [2026, 2025],
+                       "month": ["2026-10", "2026-09"], "late": [True, False]})
+    cells = re.findall(r'<td( class="num")?>([^<]*)</td>', frame_html(df))
+    assert cells == [("", "100234"), ("", "100234"), ("", "no ticket"), (' class="num"', "30,000"),
+                     (' class="num"', "97.25"), ("", "2026"), ("", "2026-10"), ("", "yes"),
+                     ("", "E2"), ("", "7"), ("", "T-1"), (' class="num"', "1,234,567"), ("", ""), ("", "2025"),
+                     ("", "2026-09"), ("", "no")]
+    headers = re.findall(r'<th( class="num")?>([^<]*)</th>', frame_html(df))
+    assert [h for h, _ in headers] == ["", "", "", ' class="num"', ' class="num"', "", "", ""]
+    assert "None" not in frame_html(pd.DataFrame({"ticket_id": [None], "resource": [None], "n": [None]}))
+
+
 def test_tables_longer_than_a_screen_are_folded():
     import pandas as pd
 

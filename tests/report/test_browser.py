@@ -12,6 +12,7 @@ broken report.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -142,6 +143,89 @@ def test_every_page_loads_offline_with_charts(sample_report, visit, page_tools, 
     assert totals["outside"] == 0
     assert not problems, "\n".join(problems)
     assert totals["charts"] > 0 and totals["rendered"] == totals["charts"]
+
+
+CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
+  const boxes = sel => Array.from(gd.querySelectorAll(sel)).map(e => { const r = e.getBoundingClientRect();
+      return {text: e.textContent.trim(), x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}; })
+    .filter(b => b.x1 > b.x0 && b.y1 > b.y0);
+  const fl = gd._fullLayout;
+  return {title: (gd.layout.title || {}).text || '', gtitle: boxes('.gtitle'),
+    others: [...boxes('[class^="g-x"][class$="title"] text, [class^="g-y"][class$="title"] text'),
+             ...boxes('[class$="tick"] text'), ...boxes('.legend .bg').map(b => ({...b, text: 'legend'})),
+             ...boxes('.annotation')],
+    annotations: boxes('.annotation').map(b => b.text), shapes: (fl.shapes || []).length,
+    bins: gd._fullData.filter(t => t.type === 'histogram').map(t => [(t.xbins || {}).start, (t.xbins || {}).end, (t.xbins || {}).size]),
+    counts: gd._fullData.filter(t => t.type === 'histogram').length
+      ? Object.keys(fl).filter(k => /^yaxis\\d*$/.test(k)).flatMap(k => (fl[k]._vals || []).map(v => v.x)) : []};
+})"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]
+
+
+@pytest.mark.slow
+def test_every_chart_reads_without_overlaps_and_counts_in_whole_numbers(sample_report, visit, artifacts):
+    """Each chart of each page, in Chromium: its title overlaps no axis title, tick label, legend or
+    annotation; a histogram's colours share whole-day bins (edges at half days) and its counts sit on
+    whole-number ticks; the days-to-close histogram draws the deadline, labelled. A screenshot of each chart
+    goes to test-artifacts/screenshots/charts/."""
+    shots = artifacts / "screenshots" / "charts"
+    shots.mkdir(parents=True, exist_ok=True)
+    problems, charts, histograms, deadline = [], 0, 0, []
+    for path in sample_report.pages[1:]:
+        v = visit(path, root=sample_report.folder, wait_ms=300)
+        for k, c in enumerate(v.page.evaluate(CHARTS_JS)):
+            charts += 1
+            name = f"{path.name} chart {k + 1} ({c['title'][:50]!r})"
+            v.page.locator(".js-plotly-plot").nth(k).screenshot(path=str(shots / f"{path.stem}-{k + 1}.png"))
+            if not c["gtitle"]:
+                problems.append(f"{name}: no title drawn")
+            problems += [f"{name}: the title overlaps {o['text'][:40]!r}" for t in c["gtitle"] for o in c["others"]
+                         if _overlap(t, o)]
+            if c["bins"]:
+                histograms += 1
+                start, end, size = c["bins"][0]
+                if any(b[:2] != [start, end] for b in c["bins"]):
+                    problems.append(f"{name}: the colours have bins of their own {c['bins']}")
+                if size != int(size) or size < 1 or (start % 1) != 0.5:
+                    problems.append(f"{name}: bins of {size} days from {start} (not whole days)")
+                if any(y != int(y) for y in c["counts"]):
+                    problems.append(f"{name}: count ticks {c['counts']}")
+            if c["title"].startswith("Days from receipt to closing"):
+                deadline = [a for a in c["annotations"] if "deadline" in a and "days" in a]
+                if not (deadline and c["shapes"]):
+                    problems.append(f"{name}: no deadline drawn ({c['annotations']}, {c['shapes']} shapes)")
+    print(f"{charts} charts, {histograms} histograms; deadline label {deadline}")
+    assert not problems, "\n".join(problems)
+    assert charts >= 8 and histograms == 2 and deadline
+
+
+TABLE_CELLS_JS = """() => Array.from(document.querySelectorAll('table.ga-table td')).map(td => ({
+  text: td.textContent.trim(), num: td.classList.contains('num'), align: getComputedStyle(td).textAlign}))"""
+
+
+@pytest.mark.slow
+def test_numbers_in_page_tables_are_right_aligned_with_separators(sample_report, visit):
+    """As the index shows 30,000: every number of the pages' tables right-aligned (as the browser lays it
+    out), grouped by thousands; no cell reads "None"."""
+    problems, numbers = [], 0
+    for path in sample_report.pages[1:]:
+        v = visit(path, root=sample_report.folder)
+        for cell in v.page.evaluate(TABLE_CELLS_JS):
+            if cell["text"] == "None":
+                problems.append(f"{path.name}: a cell reads None")
+            if cell["num"]:
+                numbers += 1
+                if cell["align"] != "right":
+                    problems.append(f"{path.name}: {cell['text']} aligned {cell['align']}")
+                if not re.fullmatch(r"-?\d{1,3}(,\d{3})*(\.\d+)?", cell["text"]):
+                    problems.append(f"{path.name}: number {cell['text']!r} not grouped by thousands")
+    print(f"{numbers} numbers in the pages' tables")
+    assert numbers > 50 and not problems, "\n".join(problems[:20])
+    assert any("30,000" == c["text"] for c in visit(sample_report.pages[1], root=sample_report.folder)
+               .page.evaluate(TABLE_CELLS_JS) if c["num"])  # the access log's rows in the page header
 
 
 TOC_JS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a => {

@@ -103,8 +103,8 @@ def test_notebooks_run_at_the_same_time_and_leave_our_working_folder_alone(tiny_
 
 @pytest.mark.slow
 def test_a_successful_run_prints_only_its_steps(tiny_db, tmp_path):
-    """Off a terminal: one timestamped line per step and the folder written; no kernel log (ipykernel
-    logs `KeyboardInterrupt caught in kernel` when jupyter_client interrupts it before shutting it down)."""
+    """Off a terminal: one timestamped line per step and the folder written; nothing from the kernels
+    (their own log goes to kernel.log, and they are shut down without an interrupt: test_kernel.py)."""
     notebooks = tmp_path / "nbs"
     notebooks.mkdir()
     for i in range(1, 5):
@@ -248,7 +248,7 @@ def test_manifest_hashes_match_every_file(fixture_report, tiny_db):
         assert o["bytes"] == (fixture_report / o["name"]).stat().st_size
     assert m["month"] == "2026-10" and m["period_start"] == "2026-10-01T00:00:00Z" and m["as_of"] == "2026-11-01T00:00:00Z"
     assert m["parameters"] == {"retention_years": 3, "bulk_export_threshold": 1000}
-    assert set(m["policy"]) == {"path", "version", "sha256"} and len(m["policy"]["sha256"]) == 64
+    assert set(m["policy"]) == {"file", "version", "sha256"} and len(m["policy"]["sha256"]) == 64
     # every policy version used, with its SHA-256 (one file: the one version, in force at every instant)
     assert [(v["version"], v["sha256"], v["valid_from"], v["valid_to"]) for v in m["policy_versions"]] == [
         (m["policy"]["version"], m["policy"]["sha256"], None, None)]
@@ -446,7 +446,21 @@ def test_source_mode_loads_into_a_temporary_database_and_removes_it(tmp_path, mo
     assert (folder / "findings.csv").is_file()
     assert list(scratch.iterdir()) == [], "temporary database left behind"
     m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert m["database"]["path"] is None and m["database"]["source"] == str(src)
+    # by name, not by path: the source folder's name, and the data by the loader's fingerprint of its files
+    assert m["database"]["file"] is None and m["database"]["source"] == src.name == "src"
+    assert len(m["database"]["data_sha256"]) == 64 and str(tmp_path) not in json.dumps(m)
+
+
+def test_the_manifest_names_files_not_paths(tiny_db, tmp_path):
+    """manifest.json goes to auditors: the database, its source and the policy by name, with their SHA-256."""
+    folder = make_report(Month.parse("2026-10"), db=tiny_db, out=tmp_path / "out", notebooks=[], show=False)
+    text = (folder / "manifest.json").read_text(encoding="utf-8")
+    m = json.loads(text)
+    assert (m["database"]["file"], m["database"]["source"]) == ("tiny.duckdb", "src")
+    assert (m["policy"]["file"], len(m["policy"]["sha256"])) == ("mystamp.yml", 64)
+    assert all("path" not in v and v["file"] == "mystamp.yml" for v in m["policy_versions"])
+    for local in (str(tiny_db.parent), str(tmp_path), str(Path(__file__).resolve().parents[2])):
+        assert local not in text
 
 
 def test_rerun_replaces_the_month_atomically(tiny_db, tmp_path):
@@ -471,6 +485,39 @@ def test_every_value_in_index_is_escaped(tiny_db, tmp_path):
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in index
     assert "<script" not in index and EVIL not in index
     assert json.loads((folder / "manifest.json").read_text())["policy"]["version"] == "<script>window.__pwned=1</script>"
+
+
+def _other_group() -> int | None:
+    """A group id the test may give a folder: any as root, else one of our groups besides the primary."""
+    if os.geteuid() == 0:
+        return 54321
+    others = [g for g in os.getgroups() if g != os.getegid()]
+    return others[0] if others else None
+
+
+def test_a_setgid_report_folder_hands_its_group_read_access(tiny_db, tmp_path):
+    """The deploy recipe's report folder (2750, group gdpr-auditors) under the service's UMask=0027: every
+    file and folder of the report, the month's and the overview, belongs to the folder's group, which may
+    read them and nobody else; folders keep the setgid bit."""
+    group = _other_group()
+    if group is None:
+        pytest.skip("no second group to give the report folder")
+    out = tmp_path / "reports"
+    out.mkdir()
+    os.chown(out, -1, group)
+    os.chmod(out, 0o2750)
+    old = os.umask(0o027)
+    try:
+        make_report(Month.parse("2026-10"), db=tiny_db, out=out, notebooks=[OK_NB], show=False)
+    finally:
+        os.umask(old)
+    paths = sorted(out.rglob("*"))
+    assert {p.relative_to(out).as_posix() for p in paths} >= {"index.html", "2026-10", "2026-10/index.html",
+                                                             "2026-10/notebooks", "2026-10/manifest.json"}
+    wrong = [(p.relative_to(out).as_posix(), p.stat().st_gid, oct(p.stat().st_mode & 0o7777)) for p in paths
+             if p.stat().st_gid != group
+             or (p.stat().st_mode & 0o7777) != (0o2750 if p.is_dir() else 0o640)]
+    assert wrong == []
 
 
 # -- the exporter on its own --------------------------------------------------------------------
@@ -607,3 +654,31 @@ def test_on_every_page_the_evidence_comes_before_long_tables(sample_report):
         assert text.rindex("About this report") > text.rindex("Methodology"), page.name
     cross = (sample_report.folder / "03_cross_border.html").read_text(encoding="utf-8")
     assert cross.index('id="evidence-XB-005"') < cross.index('<h2 id="Access-in-the-month"')
+
+
+@pytest.mark.slow
+def test_no_path_of_this_machine_in_any_file_of_the_month_folder(sample_report):
+    """Every file of the month folder, the executed notebooks and the workbook's XML included, is free of the
+    paths of the machine that ran it: the checkout, the database's folder, the source, the report folder,
+    the temporary folder, the home folder and the Python environment."""
+    import tempfile
+    import zipfile
+
+    repo = Path(__file__).resolve().parents[2]
+    local = {str(repo), str(sample_report.db.parent), str(sample_report.source.resolve()),
+             str(sample_report.folder.parent), tempfile.gettempdir() + os.sep, str(Path.home()) + os.sep,
+             sys.prefix, str(Path(sys.executable).parent)}
+    found = []
+    files = sorted(p for p in sample_report.folder.rglob("*") if p.is_file())
+    assert {"manifest.json", "notebooks/02_retention.ipynb", "ropa.xlsx", "02_retention.html"} <= \
+        {p.relative_to(sample_report.folder).as_posix() for p in files}
+    for path in files:
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as z:
+                texts = [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
+        else:
+            texts = [path.read_bytes().decode("utf-8", "replace")]
+        for text in texts:
+            text = text.replace("\\/", "/")  # JSON may escape the slashes
+            found += [f"{path.relative_to(sample_report.folder)}: {p}" for p in sorted(local) if p in text]
+    assert found == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,10 +44,15 @@ def atomic_write(path: Path, mode: str = "w") -> Iterator[IO]:
 
 
 def readable(folder: Path) -> None:
-    """A folder and everything in it as readable as the umask allows (temporary files are created 0600)."""
+    """A folder and everything in it as readable as the umask allows (temporary files are created 0600).
+    A folder keeps its setgid bit: created in a setgid report folder (deploy/systemd/gdpr-analytics.tmpfiles)
+    it hands the folder's group on to whatever is written in it later, as its parent does."""
     mask = umask()
     for p in [folder, *folder.rglob("*")]:
-        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+        if p.is_dir():
+            os.chmod(p, (0o777 & ~mask) | (p.stat().st_mode & stat.S_ISGID))
+        else:
+            os.chmod(p, 0o666 & ~mask)
 
 
 def alive(pid: int) -> bool:

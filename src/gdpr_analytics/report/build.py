@@ -42,18 +42,19 @@ from ..analysis.context import MonthContext
 from ..analysis.results import MonthResults, is_stored, key_parts, month_results
 from ..analysis.rules import CATALOGUE
 from ..analysis.store import Store, key_of
+from ..core.assets import default_policy_path
 from ..core.csvfile import write_csv
 from ..core.errors import GdprAnalyticsError, UsageError, first_line, one_line
 from ..core.files import alive, readable, sha256_file
 from ..core.instants import format_instant, utc_now
 from ..core.month import Month
 from ..core.progress import log_line
-from ..engines.base import Engine
+from ..engines.base import Engine, results_beside
 from ..policy import register
 from . import index, manifest, overview, pages, register_book, summary
 from . import notebooks as kernels
 from . import status as statusmod
-from .notebooks import CELL_TIMEOUT, execute_notebook, rerunnable
+from .notebooks import CELL_TIMEOUT, execute_notebook, without_local_paths
 from .spreadsheets import write_ropa_xlsx
 
 DESCRIPTIONS = {
@@ -263,25 +264,34 @@ def write_tables(b: Build) -> None:
 
 
 def notebook_parameters(b: Build) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(what the kernels run with, what the executed notebooks keep for a re-run): the month, the data
-    the run reads (its snapshot), the results store, the policy and every rule parameter; a re-run reads
-    the location the user named instead of the run's snapshot."""
+    """(what the kernels run with, what the executed notebooks keep): the month, the data the run reads
+    (its snapshot), the results store, the policy and every rule parameter. The executed notebooks go to
+    auditors, so they keep no path of this machine: the database (or source folder) and the policy by
+    name, None where the notebook's default finds the same (the store beside the data, the default
+    policy); a re-run gives the paths (`-p db_path …`, README: For analysts)."""
     params = {"month": b.month.label, "db_path": str(b.engine.reads), "results_path": str(b.store.root),
               "policy_path": str(b.ctx.history.source), **b.ctx.params.as_dict()}
     if b.ctx.history.evidence is not None:
         params["evidence_path"] = str(b.ctx.history.evidence.path)
-    return params, {**params, "db_path": str(b.engine.location)}
+    source = Path(b.ctx.history.source)
+    named = {**params, "db_path": b.engine.location.name,
+             "results_path": None if Path(b.store.root).resolve() == results_beside(b.engine.location).resolve()
+             else Path(b.store.root).name,
+             "policy_path": None if source.resolve() == default_policy_path().resolve() else source.name}
+    if b.ctx.history.evidence is not None:
+        named["evidence_path"] = b.ctx.history.evidence.path.name
+    return params, named
 
 
 def run_notebooks(b: Build) -> None:
     """2-3. Each notebook executed in its own kernel and exported while the next one runs."""
     b.generated = format_instant(utc_now())
-    nb_params, rerun_params = notebook_parameters(b)
+    nb_params, named_params = notebook_parameters(b)
     header = b.header()
     (b.staging / "notebooks").mkdir()
     with tempfile.TemporaryDirectory(prefix="gdpr-analytics-work-") as work, \
             ThreadPoolExecutor(max_workers=max(1, b.jobs), thread_name_prefix="notebook") as pool:
-        futures = [pool.submit(_notebook_page, b, src, nb_params, rerun_params, Path(work), header)
+        futures = [pool.submit(_notebook_page, b, src, nb_params, named_params, Path(work), header)
                    for src in b.notebooks]
         done = [f.result() for f in futures]  # in notebook order; the first failure is raised
     b.pages = [page for page, _ in done]
@@ -290,7 +300,7 @@ def run_notebooks(b: Build) -> None:
         pages.write_plotly_js(b.staging)  # the folder's one copy, which every page with a chart loads
 
 
-def _notebook_page(b: Build, src: Path, nb_params: dict[str, Any], rerun_params: dict[str, Any], work: Path,
+def _notebook_page(b: Build, src: Path, nb_params: dict[str, Any], named_params: dict[str, Any], work: Path,
                    header: dict[str, Any]) -> tuple[index.Link, dict[str, Any]]:
     """Execute one notebook into staging/notebooks/ and export its auditor page into staging/."""
     dst = b.staging / "notebooks" / src.name
@@ -298,7 +308,7 @@ def _notebook_page(b: Build, src: Path, nb_params: dict[str, Any], rerun_params:
     folder.mkdir()
     with b.step(f"executing {src.name}"):
         nb = execute_notebook(src, dst, nb_params, folder, cell_timeout=b.cell_timeout)
-        rerunnable(nb, rerun_params)
+        without_local_paths(nb, named_params, src.name)
         pages.strip_plotly_js(nb)
         nbformat.write(nb, str(dst))
     page_name = src.stem + ".html"
@@ -364,9 +374,13 @@ def write_manifest(b: Build) -> None:
     """5. manifest.json: what the report was made from and of."""
     res, engine = b.results, b.engine
     info = res.load_info
+    # by name, never by path (auditors receive the manifest): the data are identified by data_sha256, the
+    # loader's fingerprint of every input file (each listed under inputs with its own SHA-256)
+    source = info.get("source")
     database = {"engine": engine.name,
-                "path": str(engine.location) if engine.name == "duckdb" and not engine.transient else None,
-                "snapshot": engine.reads != engine.location, "source": info.get("source"), **info}
+                "file": engine.location.name if engine.name == "duckdb" and not engine.transient else None,
+                "snapshot": engine.reads != engine.location, **info,
+                "source": Path(source).name if source else None}
     m = manifest.build(folder=b.staging, month=b.month, params=b.ctx.params, policy=b.policy, inputs=res.inputs,
                        database=database, started_at=b.started, finished_at=utc_now(),
                        status_baseline=b.status.baseline, notebooks=b.runs, timings=b.step.timings(),

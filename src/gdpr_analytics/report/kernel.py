@@ -1,10 +1,16 @@
-"""The kernel a report notebook runs in, with its own log kept out of our stderr.
+"""The kernel a report notebook runs in: shut down without an interrupt, its own log kept out of our stderr.
 
-jupyter_client interrupts a kernel before shutting it down; when the interrupt lands while ipykernel is
-handling a message, ipykernel logs `KeyboardInterrupt caught in kernel` as an ERROR on its stderr — which
-is ours, so a successful report would print an error (cron mails it). The kernel's own stdout and stderr
-(never a cell's output, which travels over the messaging channels) go to `kernel.log` in its working
-folder instead; a report that fails because the kernel died quotes that log's last line.
+jupyter_client's `shutdown_kernel` sends the kernel SIGINT before it asks it to shut down, whatever the
+kernel is doing; when the signal lands while ipykernel is still handling a message (papermill's last
+request, a comm), ipykernel logs `KeyboardInterrupt caught in kernel` as an ERROR, which is where the noise
+of some runs came from. By then every cell has run and nothing is left to interrupt, so this manager
+does not interrupt a kernel it is shutting down: the polite shutdown request follows at once, and a
+kernel that does not end within jupyter_client's wait is killed as before. An interrupt asked for at
+any other time (a cell past its timeout) is sent as usual.
+
+The kernel's own stdout and stderr (never a cell's output, which travels over the messaging channels) go
+to `kernel.log` in its working folder, not to our stderr; a report that fails because the kernel died
+quotes that log's last line.
 """
 
 from __future__ import annotations
@@ -18,9 +24,17 @@ LOG_NAME = "kernel.log"
 
 
 class LoggedKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager whose kernel writes its stdout and stderr to <cwd>/kernel.log."""
+    """An AsyncKernelManager whose kernel writes its stdout and stderr to <cwd>/kernel.log and is not
+    interrupted when it is shut down."""
 
     _log_file = None
+
+    async def _async_interrupt_kernel(self) -> None:  # type: ignore[override]
+        if self.shutting_down:  # set by shutdown_kernel before it interrupts: every cell has run
+            return
+        await AsyncKernelManager._async_interrupt_kernel(self)
+
+    interrupt_kernel = _async_interrupt_kernel
 
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
         folder = Path(kw.get("cwd") or ".")

@@ -1,8 +1,10 @@
 """manifest.json: what a report was made from and of, so that anyone can check it later.
 
-Parameters, month, policy (path, version, SHA-256), inputs (name, rows, SHA-256), every output file
-of the month folder except manifest.json itself (name, SHA-256, bytes), tool and library versions,
-start and end times (UTC, ISO 8601), and how long each step took.
+Parameters, month, policy (file name, version, SHA-256), the database and source by name with the data's
+fingerprint, inputs (name, rows, SHA-256), every output file of the month folder except manifest.json
+itself (name, SHA-256, bytes), tool and library versions, start and end times (UTC, ISO 8601), and how
+long each step took. Auditors receive it: it names files, never a path of the machine that ran the
+report; the SHA-256 say which files they were.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def build(*, folder: Path, month, params, policy, inputs: list[dict], database: 
           notebooks: list[dict[str, Any]], timings: list[dict[str, Any]] | None = None,
           policy_versions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """`policy` is the version in force at the month's last instant; `policy_versions` every version the
-    month was judged by, each with its SHA-256 (policy.history.PolicyHistory.used)."""
+    month was judged by, each with its SHA-256 (policy.history.PolicyHistory.used, less the path)."""
     return {
         "tool": "gdpr-analytics",
         "tool_version": __version__,
@@ -53,9 +55,10 @@ def build(*, folder: Path, month, params, policy, inputs: list[dict], database: 
         "period_start": format_instant(month.period_start),
         "as_of": format_instant(month.as_of),
         "parameters": params.as_dict(),
-        "policy": {"path": str(policy.path), "version": policy.version, "sha256": policy.sha256},
-        "policy_versions": policy_versions if policy_versions is not None else [
-            {"path": str(policy.path), "file": policy.path.name, "version": policy.version, "sha256": policy.sha256}],
+        "policy": {"file": policy.path.name, "version": policy.version, "sha256": policy.sha256},
+        "policy_versions": [{k: v for k, v in version.items() if k != "path"} for version in policy_versions]
+        if policy_versions is not None else [{"file": policy.path.name, "version": policy.version,
+                                              "sha256": policy.sha256}],
         "database": database,
         "inputs": [{"name": i["file"], "table": i["table"], "rows": int(i["rows"]), "sha256": i["sha256"]}
                    for i in inputs],

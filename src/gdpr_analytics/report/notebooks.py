@@ -97,11 +97,29 @@ def execute_notebook(src: Path, dst: Path, parameters: dict[str, Any], workdir: 
             + (f" (the kernel's last words: {said})" if said else ""))) from exc
 
 
-def rerunnable(nb, parameters: dict[str, Any]) -> None:
-    """Make the executed notebook's `parameters` cell hold the values it ran with (absolute paths), so that
-    `papermill executed.ipynb out.ipynb -p month 2026-09`, which replaces only the injected cell, runs
-    against the same database, results and policy wherever it is started from."""
+def _assignments(parameters: dict[str, Any], comment: str) -> str:
+    """The cell papermill would inject for these parameters (its own translator: the same text)."""
+    from papermill.translators import translate_parameters
+
+    return translate_parameters(KERNEL, "python", parameters, comment).rstrip("\n")
+
+
+def without_local_paths(nb, parameters: dict[str, Any], name: str) -> None:
+    """An executed notebook as auditors receive it: no path of this machine. Its `parameters` cell and
+    papermill's injected cell hold `parameters` (the month, the rule parameters, the database and policy by
+    name, None where the notebook's default finds them), papermill's record names the notebook, not where
+    it was read from and written to. To run it again: `papermill <it> out.ipynb -p db_path PATH -p month
+    YYYY-MM` (a relative path is found from the working folder or the notebooks' folder)."""
+    note = ("# To run it again, give the paths: papermill <this notebook> out.ipynb -p db_path PATH "
+            "[-p policy_path PATH] -p month YYYY-MM\n")
     for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            cell.source = "\n".join(f"{name} = {value!r}" for name, value in parameters.items())
-            return
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and "parameters" in tags:
+            cell.source = note + _assignments(parameters, "As this month was run (paths by name only)")
+        elif cell.cell_type == "code" and "injected-parameters" in tags:
+            cell.source = _assignments(parameters, "Parameters")
+    record = nb.metadata.get("papermill")
+    if record is not None:
+        record["parameters"] = dict(parameters)
+        record["input_path"] = name
+        record["output_path"] = f"notebooks/{name}"
