@@ -113,6 +113,15 @@ def test_anything_else_gives_another_key(loaded, tmp_path, change):
     assert list(zip(second.findings.findings.rule_id, second.findings.findings.subject_id)) == expected
 
 
+def test_another_adequacy_list_gives_another_key(loaded, monkeypatch):
+    from dataclasses import replace
+
+    first = _results(loaded)
+    other = replace(results.load_adequacy(), sha256="0" * 64)  # a corrected list of the Commission's decisions
+    monkeypatch.setattr(results, "load_adequacy", lambda: other)
+    assert _results(loaded).key != first.key
+
+
 def test_an_unwritable_store_computes_in_memory_with_the_same_types(loaded, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the store would be")
