@@ -97,22 +97,27 @@ ENGINE = "duckdb"
 _SPARK: dict = {}  # the Spark engine of the last source evaluated, and its answers by (month, parameters)
 
 
-def evaluate_source(folder: Path, month: str, rule_ids: tuple[str, ...] | None = None, **params):
-    """Evaluate month on folder with ENGINE (every rule, or only `rule_ids`): on DuckDB, loaded through the
-    real loader into folder/../db; on Spark, read in place (one engine per source state, its answers kept
-    for the test's next call)."""
+def evaluate_source(folder: Path, month: str, rule_ids: tuple[str, ...] | None = None, *,
+                    evidence: Path | None = None, **params):
+    """Evaluate month on folder with ENGINE (every rule, or only `rule_ids`), under the default policy read
+    with the controller's `evidence` file when one is given: on DuckDB, loaded through the real loader into
+    folder/../db; on Spark, read in place (one engine per source state, its answers kept for the test's
+    next call)."""
     if ENGINE == "spark":
-        return _evaluate_spark(folder, month, rule_ids, **params)
+        return _evaluate_spark(folder, month, rule_ids, evidence, **params)
     from gdpr_analytics.analysis.rules import evaluate
     from gdpr_analytics.ingest.load import load_to_file
+    from gdpr_analytics.policy.history import load_history
 
     db = folder.parent / f"{folder.name}.duckdb"
     load_to_file(folder, db, show=False)
-    with connect(db) as engine:
-        return evaluate(engine, context(engine, month, **params), rule_ids)
+    history = load_history(None, evidence)
+    with connect(db, history=history) as engine:
+        return evaluate(engine, context(engine, month, history=history, **params), rule_ids)
 
 
-def _evaluate_spark(folder: Path, month: str, rule_ids: tuple[str, ...] | None, **params):
+def _evaluate_spark(folder: Path, month: str, rule_ids: tuple[str, ...] | None, evidence: Path | None = None,
+                    **params):
     from gdpr_analytics.analysis.rules import evaluate
     from gdpr_analytics.engines.spark.engine import SparkEngine
     from gdpr_analytics.engines.spark.session import local_session
@@ -124,12 +129,17 @@ def _evaluate_spark(folder: Path, month: str, rule_ids: tuple[str, ...] | None, 
     key = (str(folder), fingerprint(files))
     if _SPARK.get("key") != key:
         close_spark()
-        _SPARK.update(key=key, engine=SparkEngine(folder, load_history(), spark=local_session()), answers={})
+        _SPARK.update(key=key, engine=SparkEngine(folder, load_history(), spark=local_session()), answers={},
+                      evidence=None)
     answers = _SPARK["answers"]
-    wanted = (month, rule_ids, tuple(sorted(params.items())))
+    wanted = (month, rule_ids, str(evidence), tuple(sorted(params.items())))
     if wanted not in answers:
         engine = _SPARK["engine"]
-        answers[wanted] = evaluate(engine, context(engine, month, **params), rule_ids)
+        history = load_history(None, evidence)
+        if _SPARK["evidence"] != str(evidence):  # the policy tables with this evidence's TIAs
+            engine.register_policy(history)
+            _SPARK["evidence"] = str(evidence)
+        answers[wanted] = evaluate(engine, context(engine, month, history=history, **params), rule_ids)
     return answers[wanted]
 
 
@@ -139,9 +149,11 @@ def close_spark() -> None:
     _SPARK.clear()
 
 
-def found(folder: Path, month: str, rule_id: str | None = None, **params) -> list[tuple[str, str, str]]:
+def found(folder: Path, month: str, rule_id: str | None = None, *, evidence: Path | None = None,
+          **params) -> list[tuple[str, str, str]]:
     """(rule_id, subject_id, occurred_at as ISO text) of every finding, optionally of one rule (then only
-    that rule is evaluated: a Spark query costs a few tenths of a second)."""
-    df = evaluate_source(folder, month, (rule_id,) if rule_id else None, **params).findings
+    that rule is evaluated: a Spark query costs a few tenths of a second); `evidence`: the controller's
+    evidence file the policy is read with."""
+    df = evaluate_source(folder, month, (rule_id,) if rule_id else None, evidence=evidence, **params).findings
     out = [(r.rule_id, r.subject_id, r.occurred_at.strftime("%Y-%m-%dT%H:%M:%S")) for r in df.itertuples()]
     return [f for f in out if rule_id is None or f[0] == rule_id]

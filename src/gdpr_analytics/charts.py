@@ -57,7 +57,7 @@ def use_offline_renderer() -> str:
 
 def palette(n: int) -> list[str]:
     """n colours, all different: the template's ten while they suffice, else plotly's 24 distinct ones (the
-    findings of 15 rules must not share colours; beyond 24 series colours would repeat)."""
+    findings of 16 rules must not share colours; beyond 24 series colours would repeat)."""
     import plotly.express as px
 
     base = list(pio.templates[TEMPLATE].layout.colorway or [])

@@ -27,7 +27,7 @@ import pandas as pd
 from IPython.display import HTML, display
 
 from . import __version__, charts
-from .analysis import observed, ropa, rules, statistics
+from .analysis import observed, ropa, rules, statistics, transfers
 from .analysis.context import DEFAULT_COUNTRY, MonthContext
 from .analysis.ledger import gap_sentences
 from .analysis.results import MonthResults, month_results
@@ -40,6 +40,7 @@ from .engines.base import Engine
 from .engines.factory import reopen
 from .ingest.contract import PERSONAL_COLUMNS, TABLES
 from .policy import narrative, register
+from .policy.adequacy import load_adequacy
 from .policy.history import PolicyHistory, changes, load_history
 from .policy.model import Policy
 from .report.index import environment
@@ -529,6 +530,47 @@ class Page:
         """cross_border.csv of the month (analysis.statistics.cross_border)."""
         self.show_query("cross_border/summary", max_rows=500, columns=statistics.CROSS_BORDER_COLUMNS,
                         empty=f"No access events in {self.month.label}.")
+
+    # -- transfers outside the EEA -------------------------------------------------------------------
+    def documentation_notice(self) -> None:
+        """Where the internal documentation this page shows comes from, said at the page's top: a file
+        marked `example: true` is said to be a fictitious example; without an evidence file, that every
+        internal document reads "to complete" or "not documented"."""
+        ev = self.history.evidence
+        if ev is None:
+            display(callout("No evidence file was given (--evidence): the transfers below show only what the "
+                            "privacy notice states. The legal entity, transfer mechanism, supplementary measures "
+                            "and transfer impact assessment (TIA) of each transfer read \"to complete\" (or \"not "
+                            "documented\" for a transfer the notice does not declare), and rule XB-006 finds no "
+                            "TIA recorded for any pair.", title="Internal documentation: none given."))
+        elif ev.example:
+            display(callout(f"The internal documentation shown on this page comes from {ev.path.name} "
+                            f"(id {ev.name}), which is marked as a fictitious example: its contracts, mechanisms and "
+                            "transfer impact assessments are not the controller's, and rule XB-006 is judged "
+                            "against them only to show how it works.", title="EXAMPLE documentation."))
+        else:
+            display(callout(f"The internal documentation shown on this page comes from the controller's evidence "
+                            f"file {ev.path.name} (id {ev.name}, SHA-256 {ev.sha256}).", kind="note",
+                            title="Internal documentation."))
+
+    def transfers(self) -> None:
+        """transfers.csv of the month (analysis/transfers.py): each pair's documentation, then its figures."""
+        self._use(transfers.STAT)
+        df = self.results.transfers
+        if df.empty:
+            display(callout(f"No transfer outside the EEA is declared, documented or seen in {self.month.label}.",
+                            kind="ok"))
+            return
+        display(HTML("<p><strong>How each transfer is documented</strong> (the notice, the evidence file, the "
+                     "Commission's adequacy decisions)</p>"))
+        self.show(df[transfers.DOCUMENTATION], max_rows=1000)
+        display(HTML(f'<p class="ga-note">Adequacy: {_e(load_adequacy().provenance())}.</p>'))
+        display(HTML(f"<p><strong>What the data shows of each transfer in {_e(self.month.label)}</strong></p>"))
+        if df["seen_in_month"].isna().all():
+            display(not_assessed(f"The access log does not cover {self.month.label}: the transfers' figures are "
+                                 "not assessed (never reported as zero)."))
+            return
+        self.show(df[["processor", "country", "seen_in_month", *transfers.FIGURES]], max_rows=1000)
 
 
 def found_path(name: str, given: str | Path) -> Path:

@@ -178,14 +178,15 @@ def test_event_rules_are_not_assessed_for_a_month_before_their_table_starts(tmp_
     assert proc.returncode == 0 and proc.stdout == "rule_id,severity,subject_type,subject_id,occurred_at,detail\n"
     reason = "table access_log starts on 2026-10-02, after the month's first day"
     assert proc.stderr.splitlines() == [f"gdpr-analytics: not assessed: {r} ({reason})" for r in
-                                        ("RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005")] + [
+                                        ("RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005",
+                                         "XB-006")] + [
         "gdpr-analytics: table uploads: present, 0 rows (assessed: nothing to find)",
         "gdpr-analytics: table dsr_requests: present, 0 rows (assessed: nothing to find)"]
     september = run("findings", "--db", db, "--month", "2026-09")  # before the access log too
     assert "not assessed: XB-001 (table access_log starts on 2026-10-02" in september.stderr
     doc = json.loads(run("findings", "--db", db, "--month", "2026-10", "--format", "json").stdout)
     assert {d["rule_id"]: d["reason"] for d in doc["not_assessed"]} == {
-        r: reason for r in ("RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005")}
+        r: reason for r in ("RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005", "XB-006")}
     assert doc["data_end"] == "2026-11-01T00:00:00Z"
     assert doc["tables"]["access_log"] == {"present": True, "rows": 1, "earliest": "2026-10-02T00:00:00Z",
                                            "latest": "2026-10-02T00:00:00Z"}

@@ -73,7 +73,7 @@ def test_missing_thin_declared_and_quiet_days_by_hand(gap_source, engine_name, r
         {"day": "2026-10-14", "processor": "tcs", "state": "missing", "events": 0, "expected": 20.0},
         {"day": "2026-10-20", "processor": "tcs", "state": "thin", "events": 3, "expected": 20.0}]}]
     # every rule reading the access log; none reading the marketing sends (this source has none)
-    assert [g["rule_id"] for g in gaps] == ["RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005"]
+    assert [g["rule_id"] for g in gaps] == ["RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005", "XB-006"]
     # a rule not assessed is not "assessed with gaps"
     assert "XB-002" not in {g["rule_id"] for g in ledger.assessed_with_gaps(df, [{"rule_id": "XB-002"}])}
 

@@ -29,7 +29,7 @@ def _store_of(db: Path) -> Store:
 
 def _source(folder: Path, erased: str | None = None) -> Path:
     # C1: last order 2023-09-15 -> RET-001 from 2026-09 on; C2 ordered in 2026; one tcs event from GB
-    # (XB-002) in October
+    # (XB-002; and XB-006: tcs|GB has no TIA) in October
     return write_source(
         folder, exported_at="2026-11-01T00:00:00Z",
         customers=[{"customer_id": "C1", "erased_at": erased}, {"customer_id": "C2", "account_type": "pro"}],
@@ -56,7 +56,7 @@ def _results(db: Path, params: Parameters | None = None, policy=None, store: Sto
 def test_computed_once_then_read_from_the_store(loaded, monkeypatch):
     first = _results(loaded)
     assert list(zip(first.findings.findings.rule_id, first.findings.findings.subject_id)) == [
-        ("RET-001", "C1"), ("XB-002", "E1")]
+        ("RET-001", "C1"), ("XB-002", "E1"), ("XB-006", "tcs|GB")]
     folder = _store_of(loaded).folder(first.meta["parts"])
     assert folder.parent.parent.parent == Path(str(loaded) + ".results")
     assert (folder / "meta.json").is_file() and (folder / "findings.parquet").is_file()
@@ -96,21 +96,30 @@ def test_anything_else_gives_another_key(loaded, tmp_path, change):
     params, policy = Parameters(), load_policy()
     if change == "parameters":
         params = Parameters(retention_years=4)  # C1's deadline moves to 2027-09: no RET-001
-        expected = [("XB-002", "E1")]
+        expected = [("XB-002", "E1"), ("XB-006", "tcs|GB")]
     elif change == "policy":
         text = (Path(policy.path)).read_text(encoding="utf-8").replace(
             "countries: [EEA, IN]\n    scope:\n      - resource: customers",
             "countries: [EEA, IN, GB]\n    scope:\n      - resource: customers")
         assert text != Path(policy.path).read_text(encoding="utf-8")
         (tmp_path / "policy.yml").write_text(text, encoding="utf-8")
-        policy = load_policy(tmp_path / "policy.yml")  # declares GB for tcs: no XB-002
-        expected = [("RET-001", "C1")]
+        policy = load_policy(tmp_path / "policy.yml")  # declares GB for tcs: no XB-002 (still no TIA)
+        expected = [("RET-001", "C1"), ("XB-006", "tcs|GB")]
     else:
         load_to_file(_source(tmp_path / "src", erased="2026-10-20T00:00:00"), loaded, show=False)
-        expected = [("XB-002", "E1")]  # C1 erased in October: no RET-001
+        expected = [("XB-002", "E1"), ("XB-006", "tcs|GB")]  # C1 erased in October: no RET-001
     second = _results(loaded, params, policy)
     assert second.key != first.key
     assert list(zip(second.findings.findings.rule_id, second.findings.findings.subject_id)) == expected
+
+
+def test_another_adequacy_list_gives_another_key(loaded, monkeypatch):
+    from dataclasses import replace
+
+    first = _results(loaded)
+    other = replace(results.load_adequacy(), sha256="0" * 64)  # a corrected list of the Commission's decisions
+    monkeypatch.setattr(results, "load_adequacy", lambda: other)
+    assert _results(loaded).key != first.key
 
 
 def test_an_unwritable_store_computes_in_memory_with_the_same_types(loaded, tmp_path):

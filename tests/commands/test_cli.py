@@ -40,6 +40,8 @@ EXPECTED_CSV = (
     "XB-001,high,access_event,E1,2026-10-05T08:00:00Z,processor 'wipro' is not declared in the policy; "
     "read on customers from IN\n"
     "XB-005,low,access_event,E1,2026-10-05T08:00:00Z,wipro read on customers from IN without a ticket\n"
+    "XB-006,medium,transfer,wipro|IN,2026-10-05T08:00:00Z,no TIA recorded for wipro|IN: 1 event (1 record) "
+    "from IN in the month\n"
 )
 
 
@@ -63,14 +65,15 @@ def test_findings_json(tmp_path, source):
     assert out["parameters"] == {"retention_years": 3, "bulk_export_threshold": 1000}
     assert [(f["rule_id"], f["subject_id"], f["occurred_at"]) for f in out["findings"]] == [
         ("RET-001", "C1", "2026-10-01T00:00:00Z"), ("RET-004", "C2", "2026-10-01T00:00:00Z"),
-        ("XB-001", "E1", "2026-10-05T08:00:00Z"), ("XB-005", "E1", "2026-10-05T08:00:00Z")]
+        ("XB-001", "E1", "2026-10-05T08:00:00Z"), ("XB-005", "E1", "2026-10-05T08:00:00Z"),
+        ("XB-006", "wipro|IN", "2026-10-05T08:00:00Z")]
     assert {d["rule_id"] for d in out["not_assessed"]} == {"RET-002", "MKT-001", "MKT-002", "MKT-003", "DSR-001"}
 
 
 def test_findings_month_latest_is_the_last_month_the_data_covers(tmp_path, source):
     latest = run("findings", "--source", source, "--month", "latest")
     assert latest.stdout == run("findings", "--source", source, "--month", "2026-10").stdout
-    assert latest.stdout.count("\n") == 5  # the header and the four findings of test_findings_json
+    assert latest.stdout.count("\n") == 6  # the header and the five findings of test_findings_json
 
 
 def test_month_before_the_deadline_has_no_retention_finding(source):

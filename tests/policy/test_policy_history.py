@@ -140,12 +140,14 @@ def test_a_month_with_two_versions_gives_split_findings(db, two_versions):
     # W1 (v1: Wipro undeclared) XB-001; W2 (v2 declares Wipro) none.
     # S1 (v1 excludes personalised advertising) MKT-002; S2 (v2 allows it) none.
     # XB-005: E1, E2 from IN carry the default ticket CHG1: none.
+    # XB-006: tcs|IN (E1, E2) has no TIA (no evidence file): one finding, at its first event E1.
     # RET-001 is a state rule: v2 at the month's end, 2 years: C1's deadline 2026-06-01 has passed.
     assert got == [
         ("MKT-002", "S1", "2026-10-14T23:59:59"),
         ("RET-001", "C1", "2026-06-01T00:00:00"),
         ("XB-001", "W1", "2026-10-14T23:59:59"),
         ("XB-002", "E2", "2026-10-15T00:00:00"),
+        ("XB-006", "tcs|IN", "2026-10-14T23:59:59"),
     ]
 
 
@@ -153,14 +155,15 @@ def test_one_file_judges_every_event_alike(db):
     h = load_history(default_policy_path())
     # the default policy: TCS from IN allowed, Wipro undeclared, no personalised advertising, 3 years
     assert found(db, h) == [("MKT-002", "S1", "2026-10-14T23:59:59"), ("MKT-002", "S2", "2026-10-15T00:00:00"),
-                            ("XB-001", "W1", "2026-10-14T23:59:59"), ("XB-001", "W2", "2026-10-15T00:00:00")]
+                            ("XB-001", "W1", "2026-10-14T23:59:59"), ("XB-001", "W2", "2026-10-15T00:00:00"),
+                            ("XB-006", "tcs|IN", "2026-10-14T23:59:59")]
 
 
 def test_a_single_file_with_effective_from_is_in_force_at_every_instant(tmp_path, db):
     path = write_version(tmp_path, "only", "2026-10-15")
     h = load_history(path)
     assert not h.folder and h.at(datetime(2000, 1, 1)).version == "only"
-    assert len(found(db, h)) == 4
+    assert len(found(db, h)) == 5  # MKT-002 S1 and S2, XB-001 W1 and W2, XB-006 tcs|IN
 
 
 @pytest.mark.parametrize("v2_from, years, ret", [
@@ -272,7 +275,7 @@ def test_findings_and_policy_check_take_a_folder(db, two_versions):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert [(f["rule_id"], f["subject_id"]) for f in out["findings"]] == [
-        ("MKT-002", "S1"), ("RET-001", "C1"), ("XB-001", "W1"), ("XB-002", "E2")]
+        ("MKT-002", "S1"), ("RET-001", "C1"), ("XB-001", "W1"), ("XB-002", "E2"), ("XB-006", "tcs|IN")]
     assert out["parameters"]["retention_years"] == 2  # from v2, in force at the month's end
     assert out["policy"]["version"] == "v2"
     assert [v["version"] for v in out["policy_versions"]] == ["v1", "v2"]
@@ -314,7 +317,8 @@ def test_report_names_every_version_and_builds_the_record_from_the_month_end_one
     findings = (folder / "findings.csv").read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[:4] for line in findings[1:]] == [
         ["MKT-002", "medium", "send", "S1"], ["RET-001", "high", "customer", "C1"],
-        ["XB-001", "high", "access_event", "W1"], ["XB-002", "high", "access_event", "E2"]]
+        ["XB-001", "high", "access_event", "W1"], ["XB-002", "high", "access_event", "E2"],
+        ["XB-006", "medium", "transfer", "tcs|IN"]]
     with (folder / "ropa.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     p1 = rows[0]

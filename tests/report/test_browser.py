@@ -363,7 +363,7 @@ def test_each_rule_on_index_links_to_its_evidence(sample_report, visit):
     links = v.page.evaluate("""() => Array.from(document.querySelectorAll('table.findings a'))
         .map(a => ({text: a.textContent, href: a.getAttribute('href')}))""")
     rules = {a["text"] for a in links}
-    assert len(rules) == 15, links
+    assert len(rules) == 16, links
     problems, pages = [], {}
     for a in links:
         page, _, anchor = a["href"].partition("#")

@@ -19,7 +19,7 @@ from gdpr_analytics.ingest.load import load_to_file
 COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
 GAP_DAYS = "2026-10-13 tcs missing (0 events, expected 20); 2026-10-14 tcs missing (0 events, expected 20); " \
            "2026-10-20 tcs thin (3 events, expected 20)"
-ACCESS_RULES = ("RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005")
+ACCESS_RULES = ("RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005", "XB-006")
 
 
 def run(*args) -> subprocess.CompletedProcess:
@@ -75,7 +75,7 @@ def test_the_pages_say_assessed_with_gaps_in_chromium(gap_report, visit, page_to
     assert "log shipper down" in text  # the declared gap, with its reason
     overview = visit(out / "index.html", root=out)
     row = overview.page.inner_text("table.months")
-    assert "assessed with gaps: RET-005, XB-001, XB-002, XB-003, XB-004, XB-005" in row
+    assert "assessed with gaps: RET-005, XB-001, XB-002, XB-003, XB-004, XB-005, XB-006" in row
     page = month / "03_cross_border.html"
     cross = visit(page, root=out, wait_ms=300)
     assert not cross.problems, cross.problems

@@ -12,7 +12,7 @@ import pytest
 from gdpr_analytics.core.csvfile import neutralise
 
 EXPECTED_RULES = {"RET-001", "RET-002", "RET-003", "RET-004", "RET-005", "XB-001", "XB-002", "XB-003",
-                  "XB-004", "XB-005", "MKT-001", "MKT-002", "MKT-003", "DSR-001", "MIN-001"}
+                  "XB-004", "XB-005", "XB-006", "MKT-001", "MKT-002", "MKT-003", "DSR-001", "MIN-001"}
 
 
 def _unquote(cell: str) -> str:

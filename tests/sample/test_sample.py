@@ -21,7 +21,7 @@ from gdpr_analytics.sample import generate as sample
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "data_samples"
 RULES = ("DSR-001", "MIN-001", "MKT-001", "MKT-002", "MKT-003", "RET-001", "RET-002", "RET-003", "RET-004",
-         "RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005")
+         "RET-005", "XB-001", "XB-002", "XB-003", "XB-004", "XB-005", "XB-006")
 END = sample.DEFAULT_END
 END_EXCL = datetime.combine(END + timedelta(days=1), datetime.min.time())
 SMALL = {"customers": 300, "events": 3000}

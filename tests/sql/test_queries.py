@@ -13,7 +13,7 @@ from gdpr_analytics.sql import queries
 ALL = sorted(queries.all_queries())
 
 
-def test_the_catalogue_has_the_fifteen_rules_of_the_spec():
+def test_the_catalogue_has_the_sixteen_rules_of_the_spec():
     assert [(r.rule_id, r.severity, r.subject_type) for r in CATALOGUE] == [
         ("DSR-001", "high", "request"),
         ("MIN-001", "low", "customer"),
@@ -22,7 +22,7 @@ def test_the_catalogue_has_the_fifteen_rules_of_the_spec():
         ("RET-004", "high", "customer"), ("RET-005", "high", "access_event"),
         ("XB-001", "high", "access_event"), ("XB-002", "high", "access_event"),
         ("XB-003", "medium", "access_event"), ("XB-004", "medium", "access_event"),
-        ("XB-005", "low", "access_event"),
+        ("XB-005", "low", "access_event"), ("XB-006", "medium", "transfer"),
     ]
 
 

@@ -27,7 +27,8 @@ from ..core.instants import format_instant
 from ..core.month import Month
 from ..core.parameters import Parameters
 from ..engines.base import Engine
-from . import ledger, observed, ropa, rules, statistics
+from ..policy.adequacy import load_adequacy
+from . import ledger, observed, ropa, rules, statistics, transfers
 from .context import MonthContext
 from .store import Store, code_fingerprint, round_trip
 
@@ -57,6 +58,7 @@ def key_parts(data: str, ctx: MonthContext) -> dict[str, Any]:
         "data": data,
         **policy_parts(ctx),
         "parameters": ctx.params.as_dict(),
+        "adequacy": load_adequacy().sha256,  # the Commission's list the transfers are read against
         "tool_version": __version__,
         "code": code_fingerprint(),
     }
@@ -127,6 +129,12 @@ class MonthResults:
     def record(self) -> pd.DataFrame:
         return self.frames[RECORD].copy()
 
+    @property
+    def transfers(self) -> pd.DataFrame:
+        """transfers.csv: every (processor, country outside the EEA) pair declared, documented or seen in
+        the month, its documentation and the month's figures (analysis/transfers.py)."""
+        return self.frames[transfers.FRAME].copy()
+
 
 class _Computed:
     """The frames just computed, answering observed.* as an engine would (no second query)."""
@@ -166,6 +174,7 @@ def compute(engine: Engine, ctx: MonthContext) -> tuple[dict[str, pd.DataFrame],
         else:
             frames[f"observed/{name}"] = value
     frames[RECORD] = ropa.build(ctx, obs)
+    frames[transfers.FRAME] = transfers.build(ctx, frames.get(transfers.STAT))
     frames[LEDGER] = ledger.month_ledger(engine, ctx)
     meta = {
         "month": ctx.month.label,

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from ..core.errors import PolicyError, UsageError
+from ..sql.portable import BLANKS
 from .validation import ACTIONS, RESOURCES, as_date
 
 #: The activity fields an evidence file may document (policy/register.py FIELDS keys).
@@ -46,6 +47,12 @@ class EvidenceInvalid(PolicyError):
 
 def _midnight(d: date) -> datetime:
     return datetime(d.year, d.month, d.day)
+
+
+def transfer_key(processor: Any, country: Any) -> tuple[str, str]:
+    """A transfer's (processor, country) as the rules compare them: the processor in lower case without
+    surrounding Unicode blanks (as XB-001 reads the access log), the country in capitals."""
+    return str(processor).strip(BLANKS).lower(), str(country).strip(BLANKS).upper()
 
 
 @dataclass(frozen=True)
@@ -103,8 +110,10 @@ class Evidence:
         return None
 
     def transfer(self, processor: str, country: str) -> dict | None:
+        """The transfer entry of a (processor, country) pair, compared as the rules compare them."""
+        key = transfer_key(processor, country)
         for t in self.data.get("transfers") or []:
-            if t["processor"] == processor and t["country"] == country:
+            if transfer_key(t["processor"], t["country"]) == key:
                 return t
         return None
 
@@ -202,12 +211,17 @@ def _problems(data: Any) -> list[str]:
                 entry(f"{where} ({p['key']}).{f}", p[f])
     for i, m in enumerate(data.get("security_measures") or []):
         entry(f"security_measures[{i}]", m)
+    pairs: set[tuple[str, str]] = set()
     for i, t in enumerate(data.get("transfers") or []):
         where = f"transfers[{i}]"
         if not isinstance(t, dict) or not t.get("processor") or not t.get("country"):
             out.append(f"{where}: a transfer names its processor and country")
             continue
         where = f"{where} ({t['processor']}|{t['country']})"
+        pair = transfer_key(t["processor"], t["country"])
+        if pair in pairs:
+            out.append(f"{where}: the pair {pair[0]}|{pair[1]} is listed twice (one entry, one TIA per pair)")
+        pairs.add(pair)
         for f in ("legal_entity", "access", "mechanism", "supplementary_measures"):
             if f in t:
                 entry(f"{where}.{f}", t[f])

@@ -5,7 +5,8 @@
 `<out>/.staging-<YYYY-MM>-<pid>` beside the month folder:
 1. `write_tables`: the month results (computed once, or read from the store), then findings.csv (the
    exact text of `findings --format csv`), findings_status.csv (against the previous month's report in
-   <out>), cross_border.csv, ropa.csv and ropa.xlsx (the audit record), register.xlsx and register.html
+   <out>), cross_border.csv, transfers.csv, ropa.csv and ropa.xlsx (the audit record), register.xlsx and
+   register.html
    (the register handed to the authority, in the language of `lang`: register_book.py);
 2. `run_notebooks`: every report notebook executed with papermill into notebooks/ (notebooks.py), each
    exported to one self-contained auditor page (pages.py) while the next one runs;
@@ -68,6 +69,8 @@ FILES = [
     ("findings.csv", "one row per finding; the same rows as the command gdpr-analytics findings --format csv"),
     (statusmod.STATUS_FILE, "each finding new, persisting (with the month first seen), resolved or not re-assessed"),
     ("cross_border.csv", "access events of the month by processor, country, resource and action"),
+    ("transfers.csv", "per processor and country outside the EEA, declared or seen: the transfer's documentation "
+                      "(legal entity, access, adequacy, mechanism, TIA) and the month's figures from the data"),
     ("ropa.csv", "the Art. 30 record of processing activities (CSV)"),
     ("ropa.xlsx", "the Art. 30 record of processing activities (spreadsheet), checked against the data: the audit "
                   "version"),
@@ -256,6 +259,7 @@ def write_tables(b: Build) -> None:
         # index and summary.json say why, so the empty file is never read as zero access
         write_csv(b.cross if b.cross is not None else pd.DataFrame(columns=statistics.CROSS_BORDER_COLUMNS),
                   b.staging / "cross_border.csv")
+        write_csv(res.transfers, b.staging / "transfers.csv")
         write_csv(res.record, b.staging / "ropa.csv")
         write_ropa_xlsx(b.ctx, res.record, b.staging / "ropa.xlsx")
         register_book.write(register_book.build(b.ctx.history, b.month, b.lang), b.staging)

@@ -25,10 +25,11 @@ What the data looks like (defaults: 2,000 customers, 30,000 access events, data 
 
 Planted findings. Each rule of SPEC §5 is broken at a low rate (well under 5 % of its subjects), and
 for the month that contains `end` at least one finding per rule is forced, so the default sample has
-findings for all 15 rules in 2026-10: missed erasures (RET-001/002/003), leftovers after erasure
+findings for all 16 rules in 2026-10: missed erasures (RET-001/002/003), leftovers after erasure
 (RET-004, RET-002), TCS reading erased customers (RET-005), an undeclared processor `wipro` (XB-001),
 AWS from the US and TCS from GB (XB-002), TCS exports/deletes and Infosys on customer data (XB-003),
-bulk exports from India (XB-004), Indian access without a ticket (XB-005), sends after an objection,
+bulk exports from India (XB-004), Indian access without a ticket (XB-005), transfers with no transfer
+impact assessment recorded (XB-006: the sample ships no evidence file), sends after an objection,
 personalised sends and sends to erased customers (MKT-001/002/003), late and overdue requests
 (DSR-001) and consumers with a VAT number (MIN-001).
 
