@@ -85,6 +85,7 @@ class Row:
     target: str | None = None
     ratio: float | None = None  # to the scan floor (lower is better)
     speedup: float | None = None  # pandas time / our time (higher is better)
+    rate: float | None = None  # packs per second (higher is better)
     vs_duckdb: float | None = None  # Spark time / DuckDB time of `vs_what` (no bar: shown only)
     vs_what: str = ""
     checks: dict[str, bool] = field(default_factory=dict)
@@ -101,7 +102,8 @@ class Row:
             self.bar, self.goal = targets.describe(t.bar), targets.describe(t.goal)
             if self.status == "ok":
                 self.verdict = targets.verdict(self.target, {"seconds": self.seconds, "peak_mb": self.peak_mb,
-                                                             "ratio": self.ratio, "speedup": self.speedup},
+                                                             "ratio": self.ratio, "speedup": self.speedup,
+                                                             "rate": self.rate},
                                                all(self.checks.values()))
             else:
                 self.verdict = "✗" if self.status == "failed" else "–"
@@ -542,6 +544,41 @@ def step_spark_report(b: Bench) -> None:
 
 
 #: (step, function, the table rows that carry its bars: shown failed or skipped when the step is)
+def step_access(b: Bench) -> None:
+    """Art. 15 access packs after `load`: one subject (the one with the most consultations, the worst case),
+    and every access request open at the month's end (one pass over the log for all of them)."""
+    b.need_db()
+    from gdpr_analytics.engines.duckdb import DuckDBEngine
+
+    with DuckDBEngine(b.db) as engine:
+        row = engine.query("SELECT customer_id, count(*) AS n FROM access_log WHERE customer_id IS NOT NULL "
+                           "GROUP BY customer_id ORDER BY n DESC, customer_id LIMIT 1")
+    if row.empty:
+        raise StepSkipped("no access event names a customer")
+    subject = str(row["customer_id"].iloc[0])
+    one_out, all_out = b.work / "packs-one", b.work / "packs-requests"
+    one = b.repeat("access pack, one subject", lambda i: [CLI, "access-pack", "--db", b.db, "--subject", subject,
+                                                          "--out", one_out],
+                   before=lambda i: benchdata.remove(one_out))
+    b.add(from_runs("access_one", f"access-pack --subject {subject} (most consultations)", one,
+                    target="access_one", note="whole process after `load`: the subject's rows, Art. 15 "
+                    "information, every consultation and table operation, written owner-only"))
+    runs = b.repeat("access packs, open requests", lambda i: [CLI, "access-pack", "--db", b.db, "--requests",
+                                                              b.month, "--out", all_out],
+                    before=lambda i: benchdata.remove(all_out))
+    packs = len([p for p in all_out.iterdir() if p.is_dir() and not p.name.startswith(".")]) if all_out.is_dir() else 0
+    row = from_runs("access_requests", f"access-pack --requests {b.month} ({packs} packs)", runs,
+                    target="access_requests",
+                    note="packs per second after the first: (packs - 1) / (this time - one pack's time)"
+                    + ("" if packs >= 2 else "; fewer than 2 open access requests at this size: no rate"))
+    one_s = measure.median([r.seconds for r in one])
+    if packs >= 2 and row.seconds > one_s:
+        row.rate = (packs - 1) / (row.seconds - one_s)
+    elif packs >= 2:
+        row.rate = float("inf")
+    b.add(row)
+
+
 STEPS: list[tuple[str, Callable[[Bench], None], tuple[str, ...]]] = [
     ("generation", step_generation, ("generation",)),
     ("load", step_load, ("load_full",)),
@@ -551,6 +588,7 @@ STEPS: list[tuple[str, Callable[[Bench], None], tuple[str, ...]]] = [
     ("report", step_report, ("report",)),
     ("run_all", step_run_all, ("run_all",)),
     ("make_report", step_make_report, ("make_report",)),
+    ("access", step_access, ("access_one", "access_requests")),
     ("spark", step_spark, ("spark_findings_cold", "spark_findings_warm")),
     ("spark_report", step_spark_report, ("spark_report",)),
 ]

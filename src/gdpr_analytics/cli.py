@@ -191,6 +191,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_parameters(p)
     _add_resources(p)
 
+    p = _command_parser(sub, "access-pack", "answer access requests (GDPR Art. 15): one owner-only folder per "
+                                            "subject with the data held, the Art. 15 information and every "
+                                            "consultation of their data")
+    _add_input(p)
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--subject", action="append", metavar="ID",
+                     help="a data subject's pseudonymous customer_id (repeat for several)")
+    who.add_argument("--requests", metavar="YYYY-MM",
+                     help="one pack for every access request open at that month's end, named by the request")
+    p.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="the pack covers everything before that day's first instant, UTC (default: the data end)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="the folder the packs are written to, one sub-folder each (never inside a report folder)")
+    p.add_argument("--with-actors", action="store_true",
+                   help="include the staff members' IDs in the consultations (withheld by default, C-579/21)")
+    _add_policy(p)
+    _add_resources(p)
+
     p = _command_parser(sub, "policy", "check a policy file or folder of versions, or export it for Fides")
     actions = p.add_subparsers(dest="action", required=True)
     q = _command_parser(actions, "check", "validate a policy (structure, dates, cross-references, fideslang "
@@ -217,6 +235,8 @@ def _command(name: str):
         from .commands import load as command
     elif name == "policy":
         from .commands import policy as command
+    elif name == "access-pack":
+        from .commands import access_pack as command
     else:
         from .commands import sample as command
     return command

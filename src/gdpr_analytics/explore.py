@@ -89,6 +89,49 @@ def subject(engine: Engine, customer_id: str, month: str, policy_path: str | Pat
                    access=access, sends=sends, requests=requests)
 
 
+def access_pack(engine: Engine, customer_id: str, as_of: str | None = None, policy_path: str | Path | None = None,
+                evidence_path: str | Path | None = None):
+    """The Art. 15 pack of one subject as `gdpr-analytics access-pack` builds it (analysis/access.py, the same
+    code): as at `as_of` (YYYY-MM-DD, that day's first instant; default the data end)."""
+    from datetime import datetime
+
+    from .analysis.access import build_packs
+    from .analysis.context import Coverage
+
+    history = load_history(policy_path, evidence_path)
+    at = Coverage.of(engine).data_end if as_of is None else datetime.fromisoformat(as_of)
+    return build_packs(engine, history, [customer_id], at)[customer_id]
+
+
+def show_access_pack(engine: Engine, customer_id: str, as_of: str | None = None,
+                     policy_path: str | Path | None = None):
+    """Display the pack's Art. 15 answer without the personal values: the activities, the processors that
+    reached the data, the retention, and every consultation and table operation (pseudonymous IDs only). The
+    rows held, with the personal values, are written only by the command, into the subject's own pack."""
+    from IPython.display import HTML, display
+
+    from .notebook import frame_html
+
+    pack = access_pack(engine, customer_id, as_of, policy_path)
+    a = pack.art15
+    held = ", ".join(f"{t}: {len(rows)}" for t, rows in pack.held.items())
+    display(HTML(f"<p>{a['confirmation']} Rows held at {pack.as_of}: {held}. Due for erasure: "
+                 f"{a['retention']['due_for_erasure_at'] or 'no order held'}.</p>".replace("<", "&lt;")
+                 .replace("&lt;p>", "<p>").replace("&lt;/p>", "</p>")))
+    sections = [
+        ("Activities their rows fall under (Art. 15(1)(a))",
+         pd.DataFrame([{"activity": p["activity"], "name": p["name"], "tables": ", ".join(p["tables"]),
+                        "legal basis": p["legal_basis"]["text"]} for p in a["purposes"]])),
+        ("Processors that reached their data (Art. 15(1)(c))", pd.DataFrame(a["recipients"])),
+        ("Consultations (layer 2)", pd.DataFrame(pack.consultations)),
+        ("Operations on whole tables while they held the data", pd.DataFrame(pack.table_operations)),
+    ]
+    for title, df in sections:
+        display(HTML(f"<h4>{title}</h4>"))
+        display(HTML(frame_html(df, max_rows=100)))
+    return pack
+
+
 def show_subject(engine: Engine, customer_id: str, month: str, policy_path: str | Path | None = None) -> Subject:
     """Display `subject(...)` as escaped tables (the explore notebook's helper)."""
     from IPython.display import HTML, display

@@ -31,7 +31,7 @@ import three_rules  # noqa: E402
 
 TINY = ["--customers", "300", "--events", "3000", "--months", "2", "--reps", "1"]
 TARGET_ROWS = ["generation", "load_full", "append", "findings", "pandas", "report",
-               "run_all", "make_report"]
+               "run_all", "make_report", "access_one", "access_requests"]
 SPARK_ROWS = ["spark_findings_cold", "spark_findings_warm", "spark_report"]
 #: GDPR_BENCH_SMOKE_SPARK=1: the smoke run measures the Spark rows too (about 3 minutes more)
 WITH_SPARK = os.environ.get("GDPR_BENCH_SMOKE_SPARK", "").strip() not in ("", "0")
@@ -66,7 +66,8 @@ def test_smoke_run_measures_every_figure(smoke):
         r = rows[row_id]
         assert r["peak_mb"] > 0 and len(r["runs"]) == 1
         assert r["bar"] == targets.describe(targets.TARGETS[row_id].bar)
-        assert r["verdict"] in ("✓ goal", "✓", "✗")
+        # the rate of access packs needs 2 open access requests, which the tiny data may not hold
+        assert r["verdict"] in ("✓ goal", "✓", "✗") or (row_id == "access_requests" and r["verdict"] == "?")
     assert rows["findings_cold"]["ratio"] > 0 and rows["findings"]["ratio"] > 0
     assert rows["findings_cold"]["bar"] == "" and rows["findings_cold"]["verdict"] == ""
     assert result["checks"]["findings: the load stored the month results of 2026-10 in full.duckdb.results"]

@@ -46,6 +46,7 @@ def con(tmp_path_factory):
     src = write_source(tmp / "src", uploads=[], marketing_sends=[], dsr_requests=[])
     load_to_file(src, tmp / "db.duckdb", show=False)
     c = connect(tmp / "db.duckdb")
+    c.register_access([])  # the tables an access pack registers (queries/access/)
     yield c
     c.close()
 

@@ -10,7 +10,7 @@ from ..sql import queries
 CROSS_BORDER_COLUMNS = ["processor", "source_country", "resource", "action", "third_country",
                         "events", "actors", "customers", "records"]
 #: Query folders that are not month statistics: roll-ups (kept by load), one subject (explore notebook).
-NOT_MONTHLY = ("rollups/", "explore/", "coverage/")
+NOT_MONTHLY = ("rollups/", "explore/", "coverage/", "access/")
 
 
 def statistic_queries() -> list[queries.Query]:

@@ -52,6 +52,15 @@ POLICY_TABLES = {
 }
 
 
+#: The tables an access pack registers (analysis/access.py): the pack's subjects, and per subject each
+#: resource of the access log that held their data and from when until when.
+ACCESS_TABLES = {
+    "pack_subjects": (("customer_id", "VARCHAR"),),
+    "pack_spans": (("customer_id", "VARCHAR"), ("resource", "VARCHAR"), ("held_from", "TIMESTAMP"),
+                   ("held_to", "TIMESTAMP")),
+}
+
+
 def results_beside(location: str | Path) -> Path:
     """Where the month results of the data at `location` are stored when no folder is named."""
     return Path(str(location) + RESULTS_SUFFIX)
@@ -138,6 +147,12 @@ class Engine:
         rows = history.tables(month)
         for table, columns in POLICY_TABLES.items():
             self._create_table(table, columns, rows[table])
+
+    def register_access(self, subjects: list[str], spans: list[tuple] | None = None) -> None:
+        """Create the access-pack tables (ACCESS_TABLES): the subjects of the packs being built, and the spans
+        in which each resource held their data (analysis/access.py)."""
+        self._create_table("pack_subjects", ACCESS_TABLES["pack_subjects"], [(s,) for s in subjects])
+        self._create_table("pack_spans", ACCESS_TABLES["pack_spans"], list(spans or []))
 
     # -- what an engine implements -------------------------------------------------------------------
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

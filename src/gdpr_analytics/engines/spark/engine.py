@@ -50,7 +50,7 @@ from ...ingest.contract import TABLES
 from ...ingest.layout import BOOKKEEPING, info_rows
 from ...ingest.source import fingerprint, input_files, meta_file, relative, scan
 from ...sql import portable, queries
-from ..base import POLICY_TABLES, Engine
+from ..base import ACCESS_TABLES, POLICY_TABLES, Engine
 from .session import ENV_REMOTE, LOCK, session
 
 # pyspark warns, at import and at some calls, that it does not fully support pandas >= 3: nothing here goes
@@ -70,7 +70,7 @@ def _mirror():
     con.execute("SET TimeZone = 'UTC'")
     for t in TABLES.values():
         con.execute(f"CREATE TABLE {q(t.name)} ({', '.join(f'{q(c.name)} {c.type}' for c in t.columns)})")
-    for name, cols in POLICY_TABLES.items():
+    for name, cols in {**POLICY_TABLES, **ACCESS_TABLES}.items():
         con.execute(f"CREATE TABLE {name} ({', '.join(f'{c} {ty}' for c, ty in cols)})")
     for name, ddl in BOOKKEEPING.items():
         con.execute(f"CREATE TABLE {name} ({ddl})")

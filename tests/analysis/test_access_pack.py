@@ -1,0 +1,281 @@
+"""The right of access (SPEC §13, `access-pack`): packs worked out by hand on a small source, on both engines.
+
+The source (as_of 2026-11-01, policy folder of two versions: the second, from 2026-10-15, names Wipro):
+- C1, created 2024-01-10: order O1 on 29 February 2024 (due for erasure 28 February 2027), upload U1
+  (2025-02-01), send S1, an access request R1 still open; consultations E1 (30 September 23:59:59, ticket),
+  E2 (1 October 00:00:00, no ticket), E3b (10 October, Wipro before the policy names it), E3 (16 October,
+  Wipro named), E9 after as_of (not listed); whole-table operations X1 (before C1 existed: not listed), X2
+  and X3 (on customers, listed), X4 (on uploads after U1: listed);
+- C2, a neighbour with hostile values and its own events: nothing of it may reach C1's pack;
+- C3, erased 2026-06-01: what remains held, and a consultation after the erasure (also a RET-005 finding);
+- C4, created 2026-08-01: no consultation, no table operation.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from sources import write_source
+
+from gdpr_analytics.analysis.access import add_years, build_packs
+from gdpr_analytics.core.assets import default_policy_path
+from gdpr_analytics.policy.history import load_history
+from gdpr_analytics.report.access_pack import files_of
+
+COMMAND = str(Path(sys.executable).with_name("gdpr-analytics"))
+AS_OF = datetime(2026, 11, 1)
+EVIL = "<script>alert('C2')</script>"
+
+
+def _event(event_id, at, customer, processor="tcs", country="IN", action="read", resource="customers",
+           ticket="T-1", actor="ACT-7", ip="203.0.113.9", records="1"):
+    return {"event_id": event_id, "occurred_at": at, "processor": processor, "actor_id": actor,
+            "source_country": country, "source_ip": ip, "action": action, "resource": resource,
+            "customer_id": customer, "record_count": records, "ticket_id": ticket}
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("access") / "src"
+    write_source(
+        folder,
+        customers=[
+            {"customer_id": "C1", "first_name": "Anna", "last_name": "Peeters", "email": "anna@example.test",
+             "created_at": "2024-01-10T09:00:00"},
+            {"customer_id": "C2", "first_name": EVIL, "last_name": "=HYPERLINK(\"x\")", "email": "evil@c2.test",
+             "created_at": "2024-01-01T00:00:00"},
+            {"customer_id": "C3", "created_at": "2024-01-01T00:00:00", "erased_at": "2026-06-01T00:00:00"},
+            {"customer_id": "C4", "first_name": "Dirk", "created_at": "2026-08-01T00:00:00"},
+        ],
+        orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-02-29T12:00:00", "total_eur": "12.5"},
+                {"order_id": "O2", "customer_id": "C2", "ordered_at": "2025-01-01T00:00:00"}],
+        uploads=[{"upload_id": "U1", "customer_id": "C1", "order_id": "O1", "uploaded_at": "2025-02-01T00:00:00"},
+                 {"upload_id": "U2", "customer_id": "C2", "uploaded_at": "2025-02-01T00:00:00"}],
+        marketing_sends=[{"send_id": "S1", "customer_id": "C1", "sent_at": "2026-03-03T10:00:00"},
+                         {"send_id": "S2", "customer_id": "C2", "sent_at": "2026-03-03T10:00:00",
+                          "campaign_id": EVIL}],
+        dsr_requests=[{"request_id": "R1", "customer_id": "C1", "received_at": "2026-10-20T08:00:00"},
+                      {"request_id": "R2", "customer_id": "C2", "received_at": "2026-10-21T08:00:00"},
+                      {"request_id": "R3", "customer_id": "C4", "received_at": "2026-09-01T08:00:00",
+                       "closed_at": "2026-10-15T08:00:00", "outcome": "fulfilled"}],
+        access_log=[
+            _event("E1", "2026-09-30T23:59:59", "C1", ticket="CHG-1"),
+            _event("E2", "2026-10-01T00:00:00", "C1", action="write", ticket=None),
+            _event("E3b", "2026-10-10T10:00:00", "C1", processor="wipro", ticket=None),
+            _event("E3", "2026-10-16T10:00:00", "C1", processor="wipro", ticket=None),
+            _event("E9", "2026-11-05T10:00:00", "C1"),
+            _event("E5", "2026-07-01T10:00:00", "C3"),
+            _event("E6", "2026-10-02T10:00:00", "C2", actor="ACT-C2", ticket=EVIL),
+            _event("X1", "2023-12-01T00:00:00", None, processor="bpost", country="BE", action="export",
+                   records="500"),
+            _event("X2", "2025-06-01T00:00:00", None, processor="bpost", country="BE", action="export",
+                   records="800"),
+            _event("X3", "2026-07-15T00:00:00", None, processor="bpost", country="BE", action="read", records="900"),
+            _event("X4", "2025-03-01T00:00:00", None, processor="bpost", country="BE", action="export",
+                   resource="uploads", records="70"),
+        ])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory):
+    """Two versions: the default policy from 2026-01-01, and from 2026-10-15 the same naming Wipro."""
+    folder = tmp_path_factory.mktemp("policies")
+    data = yaml.safe_load(default_policy_path().read_text(encoding="utf-8"))
+    data["policy"].update(version="v1", effective_from="2026-01-01")
+    (folder / "v1.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    data["policy"].update(version="v2", effective_from="2026-10-15")
+    data["processors"].append({"key": "wipro", "name": "Wipro", "role": "processor", "service": "Support desk",
+                               "countries": ["EEA", "IN"], "scope": [{"resource": "customers",
+                                                                      "actions": ["read"]}], "notice": "§5"})
+    (folder / "v2.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_history(folder)
+
+
+@pytest.fixture(scope="module")
+def db(source, tmp_path_factory) -> Path:
+    from gdpr_analytics.ingest.load import load_to_file
+
+    path = tmp_path_factory.mktemp("access-db") / "db.duckdb"
+    load_to_file(source, path, show=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def packs(db, history):
+    from gdpr_analytics.engines.duckdb import DuckDBEngine
+
+    with DuckDBEngine(db, history=history) as engine:
+        return build_packs(engine, history, ["C1", "C3", "C4"], AS_OF)
+
+
+def test_consultations_across_a_month_end_and_two_policy_versions(packs):
+    c1 = packs["C1"]
+    assert [e["event_id"] for e in c1.consultations] == ["E1", "E2", "E3b", "E3"]  # E9 is after as_of
+    e1, e2, e3b, e3 = c1.consultations
+    assert (e1["occurred_at"], e2["occurred_at"]) == ("2026-09-30T23:59:59Z", "2026-10-01T00:00:00Z")
+    assert e1["purpose"] == "ticket CHG-1"
+    assert e2["purpose"] == ("no ticket; the processor's declared service: Application management and maintenance "
+                             "(applicatiebeheer en -onderhoud) (§5, §6)")
+    # Wipro on 10 October: the version then in force (v1) does not name it; on 16 October v2 does
+    assert (e3b["processor_name"], e3b["purpose"]) == ("wipro", "no ticket; a processor the privacy notice does "
+                                                                "not name")
+    assert (e3["processor_name"], e3["purpose"]) == ("Wipro", "no ticket; the processor's declared service: "
+                                                              "Support desk (§5)")
+    assert set(e1) == {"event_id", "occurred_at", "processor", "processor_name", "country", "action", "resource",
+                       "records", "ticket_id", "purpose"}  # no actor, no IP
+    assert [v["version"] for v in c1.policy_versions] == ["v1", "v2"]
+    assert c1.policy_versions[1]["used_for"] == "the Art. 15 information"
+
+
+def test_the_rows_held_and_the_art15_information(packs):
+    c1 = packs["C1"]
+    assert [r["order_id"] for r in c1.held["orders"]] == ["O1"] and c1.held["orders"][0]["total_eur"] == "12.50"
+    assert [r["upload_id"] for r in c1.held["uploads"]] == ["U1"]
+    assert [r["send_id"] for r in c1.held["marketing_sends"]] == ["S1"]
+    assert c1.held["dsr_requests"][0]["request_id"] == "R1" and c1.held["dsr_requests"][0]["closed_at"] is None
+    a = c1.art15
+    # customers -> P1, P2, P4; orders -> P1; uploads -> PR1; marketing_sends -> P4; dsr_requests -> P5
+    assert [p["activity"] for p in a["purposes"]] == ["P1", "P2", "P4", "P5", "PR1"]
+    assert [c["key"] for c in a["categories"]] == ["first_name", "last_name", "address", "email", "uploaded_media"]
+    assert [(r["processor"], r["consultations"], r["table_operations"]) for r in a["recipients"]] == [
+        ("bpost", 0, 3), ("tcs", 2, 0), ("wipro", 2, 0)]
+    assert [(t["country"], t["processors"]) for t in a["transfers"]] == [("IN", ["tcs", "wipro"])]
+    assert a["transfers"][0]["safeguards"]["state"] == "to complete"  # §6 names no Art. 46 tool
+    # 29 February 2024 + 3 years = 28 February 2027, as the retention rule counts
+    assert a["retention"]["last_order_at"] == "2024-02-29T12:00:00Z"
+    assert a["retention"]["due_for_erasure_at"] == "2027-02-28T12:00:00Z"
+    assert a["rights"]["complaint"]["state"] == "to complete"
+    assert a["automated_decisions"].startswith("profiling: no; personalised advertising: no")
+    assert add_years(datetime(2024, 2, 29), 4) == datetime(2028, 2, 29)
+
+
+def test_table_operations_only_while_the_data_was_held(packs):
+    # X1 (2023-12-01) is before C1 existed; X4 on uploads came after C1's first upload
+    assert [e["event_id"] for e in packs["C1"].table_operations] == ["X4", "X2", "X3"]
+    # C3 was erased on 2026-06-01: X2 (2025) included, X3 (2026-07-15) not
+    assert [e["event_id"] for e in packs["C3"].table_operations] == ["X2"]
+
+
+def test_an_erased_subject_and_a_subject_with_nothing_recorded(packs):
+    c3 = packs["C3"]
+    assert c3.held["customers"][0]["erased_at"] == "2026-06-01T00:00:00Z"
+    assert c3.held["customers"][0]["first_name"] is None  # what remains held
+    assert [e["event_id"] for e in c3.consultations] == ["E5"]  # after the erasure: also RET-005
+    assert "erased_at" in c3.art15["retention"] and c3.art15["retention"]["erased_at"] == "2026-06-01T00:00:00Z"
+    c4 = packs["C4"]
+    assert c4.consultations == [] and c4.table_operations == [] and c4.art15["recipients"] == []
+    assert c4.held["dsr_requests"][0]["outcome"] == "fulfilled"
+
+
+def test_the_consultation_after_erasure_is_also_a_ret005_finding(source, history):
+    from sources import found
+
+    assert ("RET-005", "E5", "2026-07-01T10:00:00") in found(source, "2026-07", "RET-005")
+
+
+def test_nothing_about_anyone_else_reaches_a_pack(packs):
+    files = files_of(packs["C1"])
+    blob = b"\n".join(files.values()).decode("utf-8")
+    for other in ("C2", "O2", "U2", "S2", "R2", "E6", "ACT-C2", "evil@c2.test", "HYPERLINK", "alert", "C3", "C4",
+                  "E5", "ACT-7", "203.0.113.9"):
+        assert other not in blob, other
+    assert "Anna" in files["data/customers.csv"].decode() and "Anna" in files["index.html"].decode()
+
+
+def test_hostile_values_are_escaped_in_their_own_pack(db, history):
+    from gdpr_analytics.engines.duckdb import DuckDBEngine
+
+    with DuckDBEngine(db, history=history) as engine:
+        c2 = build_packs(engine, history, ["C2"], AS_OF)["C2"]
+    files = files_of(c2)
+    page = files["index.html"].decode()
+    assert EVIL not in page and "&lt;script&gt;alert(&#39;C2&#39;)&lt;/script&gt;" in page
+    assert "<script" not in page.lower()
+    assert files["data/customers.csv"].decode().count("'=HYPERLINK") == 1  # neutralised for spreadsheets
+    doc = json.loads(files["pack.json"])
+    assert doc["held"]["customers"][0]["first_name"] == EVIL  # the machine copy keeps the value as it is
+
+
+def test_with_actors_includes_actor_ids_and_never_ips(db, history):
+    from gdpr_analytics.engines.duckdb import DuckDBEngine
+
+    with DuckDBEngine(db, history=history) as engine:
+        c1 = build_packs(engine, history, ["C1"], AS_OF, with_actors=True)["C1"]
+    assert {e["actor_id"] for e in c1.consultations} == {"ACT-7"}
+    blob = b"".join(files_of(c1).values()).decode()
+    assert "203.0.113.9" not in blob and "the controller decided it is owed" in blob
+
+
+def test_pack_json_lists_the_sha256_of_every_other_file(packs):
+    import hashlib
+
+    files = files_of(packs["C1"])
+    doc = json.loads(files["pack.json"])
+    assert sorted(doc["sha256"]) == sorted(n for n in files if n != "pack.json")
+    assert all(doc["sha256"][n] == hashlib.sha256(files[n]).hexdigest() for n in doc["sha256"])
+    assert list(doc)[:2] == ["subject", "as_of"] and doc["as_of"] == "2026-11-01T00:00:00Z"
+    schema = json.loads((Path(__file__).parents[2] / "docs" / "access-pack.schema.json").read_text())
+    import jsonschema
+
+    jsonschema.validate(doc, schema)
+
+
+def test_the_command_writes_owner_only_folders_and_prints_nothing_personal(db, history, tmp_path):
+    out = tmp_path / "packs"
+    proc = subprocess.run([COMMAND, "access-pack", "--db", str(db), "--subject", "C1", "--subject", "C4",
+                           "--as-of", "2026-11-01", "--policy", str(history.source), "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"access pack written: {out / 'C1'} (4 consultations, 3 table operations)",
+        f"access pack written: {out / 'C4'} (0 consultations, 0 table operations)"]
+    for path in [out, *out.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+    assert sorted(p.name for p in (out / "C1" / "data").iterdir()) == [
+        "customers.csv", "dsr_requests.csv", "marketing_sends.csv", "orders.csv", "uploads.csv"]
+
+
+def test_requests_of_a_month_one_pack_per_open_access_request(db, history, tmp_path):
+    out = tmp_path / "by-request"
+    proc = subprocess.run([COMMAND, "access-pack", "--db", str(db), "--requests", "2026-10",
+                           "--policy", str(history.source), "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    # R1 (C1) and R2 (C2) are open at 2026-11-01; R3 was closed on 2026-10-15
+    assert sorted(p.name for p in out.iterdir()) == ["R1", "R2"]
+    doc = json.loads((out / "R1" / "pack.json").read_text())
+    assert (doc["subject"], doc["request_id"], doc["as_of"]) == ("C1", "R1", "2026-11-01T00:00:00Z")
+
+
+def test_a_pack_is_never_written_inside_a_report_folder(db, tmp_path):
+    month = tmp_path / "reports" / "2026-10"
+    month.mkdir(parents=True)
+    (month / "manifest.json").write_text("{}")
+    for out in (month / "packs", tmp_path / "reports" / "packs"):
+        (tmp_path / "reports" / "index.html").write_text("<html></html>")
+        proc = subprocess.run([COMMAND, "access-pack", "--db", str(db), "--subject", "C1", "--out", str(out)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 2 and "never written where auditors read" in proc.stderr, proc.stderr
+        assert not out.exists()
+
+
+@pytest.mark.slow
+def test_both_engines_give_byte_identical_packs(source, history, packs, spark):
+    from gdpr_analytics.engines.spark.engine import SparkEngine
+    from gdpr_analytics.engines.spark.session import local_session
+
+    engine = SparkEngine(source, history, spark=local_session())
+    try:
+        on_spark = build_packs(engine, history, ["C1", "C3", "C4"], AS_OF)
+    finally:
+        engine.close()
+    for subject in ("C1", "C3", "C4"):
+        assert files_of(on_spark[subject]) == files_of(packs[subject]), subject
