@@ -146,7 +146,7 @@ def test_every_help_speaks_to_the_user_and_lists_the_exit_statuses():
     ends with the exit statuses it can end with (3 and 75 only where report can give them)."""
     parsers = _every_parser()
     assert {" ".join(w) for w, _ in parsers} == {"", "sample", "load", "findings", "report", "policy",
-                                                   "policy check", "policy export"}
+                                                   "policy check", "policy export", "access-pack"}
     problems = []
     for words, parser in parsers:
         name = " ".join(("gdpr-analytics", *words))
