@@ -279,3 +279,22 @@ def test_both_engines_give_byte_identical_packs(source, history, packs, spark):
         engine.close()
     for subject in ("C1", "C3", "C4"):
         assert files_of(on_spark[subject]) == files_of(packs[subject]), subject
+
+
+@pytest.mark.slow
+def test_requests_on_the_sample_one_pack_per_open_access_request(sample_db, sample_source, tmp_path):
+    import csv
+
+    # counted from the raw file: right = access, received before 2026-11-01, not closed before it
+    with (sample_source / "dsr_requests.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    as_of = "2026-11-01T00:00:00"
+    open_ = sorted(r["request_id"] for r in rows if r["right"] == "access" and r["received_at"][:19] < as_of
+                   and (not r["closed_at"] or r["closed_at"][:19] >= as_of) and r["customer_id"])
+    assert open_, "the sample holds open access requests at the end of 2026-10"
+    out = tmp_path / "packs"
+    proc = subprocess.run([COMMAND, "access-pack", "--db", str(sample_db), "--requests", "2026-10", "--out", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == open_
+    assert len(proc.stderr.splitlines()) == len(open_)
