@@ -359,6 +359,19 @@ class _Build:
                 out[t] = recorded.spans.get(t, (None, None)) if recorded else (None, None)
         return out
 
+    @staticmethod
+    def _after_end_relation(table: Table, inputs: list[dict], end: datetime) -> str | None:
+        """What to search for instants after the data end: the table; for the access log, whose only instant
+        is its time column, only the parts whose recorded last instant is after it (None: no part is), so the
+        search does not grow with the history."""
+        if table.name != PARTITIONED or [c.name for c in table.columns if c.type == "TIMESTAMP"] != [table.time_column]:
+            return f"main.{q(table.name)}"
+        later = sorted(r["part"] for r in inputs if r["table_name"] == table.name and r["part"]
+                       and r["max_time"] is not None and r["max_time"] > end)
+        if not later:
+            return None
+        return "(" + " UNION ALL ".join(f"SELECT * FROM main.{q(n)}" for n in later) + ")"
+
     def bookkeeping(self, src: Source, kept: list[dict], kept_extras: list[tuple], recorded: _Recorded | None,
                     meta: _Meta, mode: str) -> tuple[dict[str, int], tuple[str, str], list[tuple]]:
         """Write the bookkeeping tables; return (rows per table present, (data end, where from), the
@@ -372,9 +385,10 @@ class _Build:
         after_end = []
         if end is not None:
             for t in TABLES.values():
-                if t.name in entries:
+                relation = self._after_end_relation(t, inputs, end) if t.name in entries else None
+                if relation is not None:
                     after_end += coverage.after_end_rows(
-                        t, f"main.{q(t.name)}", lambda sql: self.con.execute(sql, {"data_end": end}).fetchall())
+                        t, relation, lambda sql: self.con.execute(sql, {"data_end": end}).fetchall())
         for name, rows in (
             ("_load_tables", [(t, t in entries, counts[t], *spans[t]) for t in TABLES]),
             ("_load_inputs",
