@@ -188,7 +188,7 @@ def test_a_data_end_inside_a_month_prepares_the_month_before(tmp_path):
                            orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2023-09-15T09:00:00"}],
                            access_log=[{"event_id": "E1", "occurred_at": last}])
         db = tmp_path / f"{month}.duckdb"
-        done = load_to_file(src, db, show=False, before_replace=latest_month_results(db, load_history()))
+        done = load_to_file(src, db, show=False, last_step=latest_month_results(db, load_history()))
         assert done.after[0].startswith(f"month results of {month} ready for findings, report and notebooks (")
         assert [p.name for p in _store_of(db).root.glob("*/*")] == [month]
 
@@ -207,7 +207,7 @@ def test_a_failure_while_preparing_the_month_leaves_the_database_as_it_was(loade
     monkeypatch.setattr(latest_month, "month_results", boom)
     with pytest.raises(RuntimeError, match="interrupted"):
         load_to_file(_source(tmp_path / "src2", erased="2026-10-20T00:00:00"), loaded, show=False,
-                     before_replace=latest_month_results(loaded, load_history()))
+                     last_step=latest_month_results(loaded, load_history()))
     assert hashlib.sha256(loaded.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in loaded.parent.iterdir() if p.name.startswith(".")) == []
 
@@ -225,7 +225,7 @@ def test_a_policy_that_does_not_reach_the_latest_month_loads_and_says_why(tmp_pa
                                    encoding="utf-8")
     db = tmp_path / "db.duckdb"
     result = load_to_file(_source(tmp_path / "src"), db, show=False,
-                          before_replace=latest_month_results(db, load_history(folder)))
+                          last_step=latest_month_results(db, load_history(folder)))
     assert len(result.after) == 1 and result.after[0].startswith("month results not computed: 2026-10: policy ")
     assert "2026-10-15" in result.after[0]
     assert "month results not computed: 2026-10: policy" in result.summary()

@@ -229,6 +229,19 @@ def test_an_appended_month_moves_the_data_end_as_a_full_load_does(three_months, 
     _same_as_full(src, db, tmp_path)
 
 
+def test_events_after_the_export_are_found_in_the_parts_that_hold_them(three_months, tmp_path):
+    """exported_at 2026-09-03: September's events of days 3 and 4 are after the data end. The search reads
+    only the parts whose recorded last instant is after it (September's), and finds what a search of every
+    event finds: a guard on that pruning, which an earlier version did not do."""
+    src, db = three_months
+    (src / "source.yml").write_text("exported_at: 2026-09-03T00:00:00Z\n", encoding="utf-8")
+    result = _load(src, db)
+    assert result.after_end == [("access_log", "occurred_at", 2, "E00202, E00203")]
+    (src / "source.yml").write_text("exported_at: 2026-09-30T00:00:00Z\n", encoding="utf-8")
+    assert _load(src, db).after_end == []  # no part ends after it
+    _same_as_full(src, db, tmp_path)
+
+
 def test_removed_partitions_move_the_first_and_last_instants(three_months, tmp_path):
     src, db = three_months
     shutil.rmtree(src / "access_log" / "month=2026-07")

@@ -224,6 +224,8 @@ def test_a_load_during_a_report_does_not_change_what_it_reports(db, tmp_path):
     _wait_for(lambda: any(out.glob(".staging-2026-10-*")), "the report to start building")
     result = load_to_file(new_source, db, show=False)  # replaces the database while the report runs
     assert result.added == ["access_log.csv"] and result.counts["access_log"] == 54
+    # the run holds its snapshot, the database's own file: the load did not write it in place
+    assert result.written == "on a copy"
     assert proc.wait(timeout=300) == 0, proc.stderr.read()
     month = out / "2026-10"
     findings = (month / "findings.csv").read_text(encoding="utf-8")

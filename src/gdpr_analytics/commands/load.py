@@ -1,5 +1,6 @@
 """`gdpr-analytics load`: validate a source folder and load it into a DuckDB database (ingest/load.py),
-then compute the latest month's results on the new file, before it replaces the old one.
+then compute the latest month's results on the new data, before the load commits it (or the new file
+replaces the old one).
 
 The month computed is the last month the data covers (`--month latest`), under the policy (`--policy`)
 and the parameters `findings` and `report` use by default, so the scheduler's `findings`, `report` and
@@ -29,9 +30,10 @@ from ..policy.history import PolicyHistory, load_history
 
 
 def latest_month_results(db: Path, history: PolicyHistory):
-    """The last step of a load (ingest.load.BeforeReplace): on the new database file, compute and store
-    (unless stored already) the results of the latest month it covers, beside the target database `db`."""
-    def step(db_file: Path, result: LoadResult) -> str:
+    """The last step of a load (ingest.load.LastStep): on the load's connection (the new data, not yet
+    committed), compute and store (unless stored already) the results of the latest month it covers, beside
+    the target database `db`."""
+    def step(con, result: LoadResult) -> str:
         started = time.perf_counter()
         if not result.data_end:
             return "month results not computed: the data holds no instant, so it covers no month"
@@ -41,7 +43,7 @@ def latest_month_results(db: Path, history: PolicyHistory):
             history.check_covers(month)
         except PolicyError as exc:
             return f"month results not computed: {month.label}: {exc}"
-        with progress(total=1, desc="load", unit="step") as bar, DuckDBEngine(db_file, location=db) as engine:
+        with progress(total=1, desc="load", unit="step") as bar, DuckDBEngine.over(con, location=db) as engine:
             bar.set_postfix_str("month results of the latest month")
             month_results(engine, MonthContext.build(engine, month, history), tables=[FINDINGS])
             bar.update()
@@ -52,7 +54,7 @@ def latest_month_results(db: Path, history: PolicyHistory):
 
 def run(args: argparse.Namespace) -> None:
     step = None if args.no_month_results else latest_month_results(args.db, load_history(args.policy, args.evidence))
-    result = load_to_file(args.source, args.db, full=args.full, before_replace=step)
+    result = load_to_file(args.source, args.db, full=args.full, last_step=step)
     if result.mode != "up to date":
         # results of data states other than this one and the one it replaced (which a running report
         # may still be using) are never read again

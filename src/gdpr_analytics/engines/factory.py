@@ -3,7 +3,9 @@ and passes it down; nothing below the command asks which engine it is.
 
 - `--db FILE` (DuckDB): the database, read-only; with `snapshot=True` (a report run) a hard link to it
   taken first (a copy where linking is impossible), so every month of the run reads one state of the
-  data while a `load` may replace the database meanwhile; the snapshot is removed afterwards.
+  data while a `load` may replace the database meanwhile; the snapshot is removed afterwards. A hard
+  link is the same file: the run holds the database's reader lock (core/locks.py) from before the link
+  until the snapshot is removed, so no `load` writes that file in place meanwhile (it works on a copy).
 - `--source DIR` with DuckDB: the source loaded into a temporary database, removed afterwards.
 - `--source DIR` with Spark: the source read in place (engines/spark/), imported only when chosen.
 `reopen` is what a notebook does with the location a report ran on: a file is a database, a folder a
@@ -20,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..core import locks
 from ..core.errors import UsageError
 from ..core.files import alive
 from .base import Engine
@@ -126,9 +129,11 @@ SNAPSHOT_NAME = re.compile(r"^\.(.+)\.snapshot-\d+$")
 
 @contextmanager
 def run_snapshot(db: Path) -> Iterator[Path]:
-    """A hard link to the database (a copy when linking is impossible) beside it, removed after the block;
-    snapshots left by a killed run are removed first."""
-    pattern = re.compile(rf"^\.{re.escape(db.name)}\.snapshot-(\d+)$")
+    """A hard link to the database (a copy when linking is impossible) beside it, removed after the block,
+    the database's reader lock held from before the link to the end (see the module's docstring); a log of
+    committed work a killed load left beside the database (`<db>.wal`) is copied beside the snapshot, which
+    replays it. Snapshots left by a killed run are removed first."""
+    pattern = re.compile(rf"^\.{re.escape(db.name)}\.snapshot-(\d+)(?:\.wal)?$")
     for p in db.parent.glob(f".{db.name}.snapshot-*"):
         m = pattern.match(p.name)
         if m and not alive(int(m.group(1))):
@@ -136,12 +141,20 @@ def run_snapshot(db: Path) -> Iterator[Path]:
     if not db.is_file():
         raise UsageError(f"database {db} does not exist: run `gdpr-analytics load` first")
     snap = db.with_name(f".{db.name}.snapshot-{os.getpid()}")
-    snap.unlink(missing_ok=True)
-    try:
-        os.link(db, snap)
-    except OSError:
-        shutil.copyfile(db, snap)
+    wal, snap_wal = Path(f"{db}.wal"), Path(f"{snap}.wal")
+    with locks.reading(db):  # no load writes the file in place while it is linked (or copied) with its log
+        for p in (snap, snap_wal):
+            p.unlink(missing_ok=True)
+        try:
+            os.link(db, snap)
+        except OSError:
+            shutil.copyfile(db, snap)
+        if wal.exists():
+            shutil.copyfile(wal, snap_wal)
+        held = locks.hold_for_reading(snap)  # the same file: held shared already, granted at once
     try:
         yield snap
     finally:
-        snap.unlink(missing_ok=True)
+        for p in (snap, snap_wal):
+            p.unlink(missing_ok=True)
+        held.release()

@@ -109,14 +109,27 @@ class Checked:
 
 
 class Checker:
-    """Stage, check and describe one input on `con` (which has the scratch database attached as `raw`).
+    """Stage, check and describe one input on `con`: staged in the scratch database attached as `raw`, or
+    with `temporary`, in the connection's temporary catalog (a load in one transaction, which may write to
+    one database only; temporary objects do not count).
 
     The checks and their messages are engine-neutral: they run SQL through `_one` and `_all` and name a
     loaded table with `_table`; engines.spark.source.SparkChecker stages the input on Spark and overrides those."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: Path):
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: Path, temporary: bool = False):
         self.con = con
         self.source = source
+        self.temporary = temporary
+
+    def _create(self, kind: str, name: str) -> tuple[str, str]:
+        """(the statement's start creating the staged TABLE or VIEW `name`, the relation naming it)."""
+        if self.temporary:
+            return f"CREATE TEMP {kind} {q(name)}", f"temp.main.{q(name)}"
+        return f"CREATE {kind} raw.{q(name)}", f"raw.{q(name)}"
+
+    def unstage(self, entry: Entry, rel: str) -> None:
+        """Drop what `stage` created for entry (a temporary one would otherwise last the whole load)."""
+        self.con.execute(f"DROP {'TABLE' if entry.kind == 'csv' else 'VIEW'} IF EXISTS {rel}")
 
     # -- what an engine provides ---------------------------------------------------------------------
     def _one(self, sql: str) -> tuple:
@@ -134,17 +147,18 @@ class Checker:
         return Path(file)
 
     def stage(self, entry: Entry, name: str) -> tuple[str, list[str]]:
-        """Create raw.<name> holding the input as read, its columns named as the contract names them
-        (matched ignoring case and surrounding blanks); return (relation, its columns)."""
-        rel = f"raw.{q(name)}"
+        """Create raw.<name> (or the temporary <name>) holding the input as read, its columns named as the
+        contract names them (matched ignoring case and surrounding blanks); return (relation, its columns)."""
         if entry.kind == "csv":
-            self._stage_csv(entry, rel)
+            create, rel = self._create("TABLE", name)
+            self._stage_csv(entry, create)
         else:
-            self._stage_parquet(entry, rel)
+            create, rel = self._create("VIEW", name)
+            self._stage_parquet(entry, create)
         cols = [r[0] for r in self.con.execute(f"DESCRIBE {rel}").fetchall()]
         return rel, cols
 
-    def _stage_csv(self, entry: Entry, rel: str) -> None:
+    def _stage_csv(self, entry: Entry, create: str) -> None:
         try:
             written = diagnose.header(entry.path)
         except diagnose.Problem as exc:
@@ -152,7 +166,7 @@ class Checker:
         names = [n if n else f"column{i}" for i, n in enumerate(column_names(entry, entry.label, written))]
         try:
             self.con.execute(
-                f"CREATE TABLE {rel} AS SELECT * FROM read_csv($path, header = true, all_varchar = true, "
+                f"{create} AS SELECT * FROM read_csv($path, header = true, all_varchar = true, "
                 "delim = ',', quote = '\"', escape = '\"', strict_mode = true, encoding = 'utf-8', names = $names)",
                 {"path": str(entry.path), "names": names},
             )
@@ -160,7 +174,7 @@ class Checker:
             what = diagnose.explain(entry.path, len(names)) or "cannot be read as CSV: " + diagnose.duckdb_reason(str(exc))
             raise DataError(f"{entry.label}: table {entry.table.name}: {what}") from None
 
-    def _stage_parquet(self, entry: Entry, rel: str) -> None:
+    def _stage_parquet(self, entry: Entry, create: str) -> None:
         """A view over the Parquet files, each file's columns renamed as `column_names` says: files that
         spell their columns alike are read together, and the groups joined by name."""
         for f in entry.files:
@@ -182,7 +196,7 @@ class Checker:
                 paths = "[" + ", ".join(literal(str(f)) for f in files) + "]"
                 selects.append(f"SELECT {renamed}, {keep} FROM read_parquet({paths}, hive_partitioning = true, "
                                "union_by_name = true, filename = '_file', file_row_number = true)")
-            self.con.execute(f"CREATE VIEW {rel} AS " + " UNION ALL BY NAME ".join(selects))
+            self.con.execute(f"{create} AS " + " UNION ALL BY NAME ".join(selects))
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataError(f"{entry.label}: table {entry.table.name}: cannot be read as Parquet: {first}") from None
@@ -190,7 +204,10 @@ class Checker:
     def where(self, entry: Entry, rel: str, condition: str, show_cols: list[str]) -> str:
         """The first offending rows, with CSV line numbers or Parquet file and row."""
         if entry.kind == "csv":
-            sel = ", ".join(["rowid"] + [q(c) for c in show_cols])
+            # the record's index is its rowid; a table created inside a transaction numbers its rows from a
+            # large offset (DuckDB's transaction-local rows) instead of 0
+            record = f"rowid - (SELECT min(rowid) FROM {rel})" if self.temporary else "rowid"
+            sel = ", ".join([record] + [q(c) for c in show_cols])
             rows = self._all(f"SELECT {sel} FROM {rel} WHERE {condition} ORDER BY rowid LIMIT {EXAMPLES}")
             lines = csv_line_numbers(entry.path, [r[0] for r in rows])
             places = [f"line {lines.get(r[0], '?')}" for r in rows]

@@ -18,11 +18,23 @@ rows). Loading into an existing database re-reads only what is new or changed:
 A full load (`--full`, no database yet, or a database of another layout) runs the same steps from an
 empty database, so both end with the same tables and rows.
 
-The work happens on a copy of the database (or a new file) beside the target, which replaces the
-target by a rename only when every step succeeded: a failed or killed load leaves the database as it
-was, and a process reading the old database (a report, a notebook) keeps reading it undisturbed. The
-caller may give a last step (`before_replace`), run on the copy before the rename: the `load` command
-computes the latest month's results there (commands/load.py), so a failure there changes nothing.
+How it writes, so that a failed or killed (`kill -9`) load leaves the database as it was:
+- **in place**, for an incremental load when no one reads the database (core/locks.py: the load gets its
+  lock exclusively): every step in one DuckDB transaction on the database file itself, committed only when
+  every step succeeded. Nothing else is written, so the cost is that of what changed, not of the history.
+  The inputs are staged in the connection's temporary catalog (a transaction writes one database only).
+  DuckDB rolls back what a killed process did not commit; the commit checkpoints at once (no write-ahead
+  log is left behind to replay), and a log a killed process did leave is replayed only for committed work.
+- **on a copy**, when someone reads the database (a report run's snapshot, an open notebook, a
+  `findings`): the work happens on a copy beside the target, which replaces it by a rename only when every
+  step succeeded, so the readers keep the file they opened, unchanged; and **in a new file**, the same way,
+  for a full load.
+The caller may give a last step (`last_step`), run on the load's connection before the commit (or the
+rename): the `load` command computes the latest month's results there (commands/load.py), so a failure
+there changes nothing either.
+
+For tests, `GDPR_ANALYTICS_LOAD_PAUSE=<step>` stops a load at a named step (`PAUSES`) until it is killed,
+or for `<step>=<seconds>`: where a kill must leave the database as it was.
 """
 
 from __future__ import annotations
@@ -31,6 +43,8 @@ import hashlib
 import os
 import re
 import shutil
+import sys
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +52,7 @@ from typing import Callable
 
 import duckdb
 
-from ..core import resources
+from ..core import locks, resources
 from ..core.errors import DataError, GdprAnalyticsError
 from ..core.files import alive
 from ..core.instants import format_instant, now_text
@@ -65,11 +79,12 @@ class LoadResult:
     data_end_from: str = ""
     ignored: list[str] = field(default_factory=list)  # entries of the source that are not tables
     notes: list[str] = field(default_factory=list)  # other changes (source.yml, ignored entries)
-    after: list[str] = field(default_factory=list)  # what the caller's last step did (before_replace)
+    after: list[str] = field(default_factory=list)  # what the caller's last step did (last_step)
     data_sha256: str = ""  # the fingerprint of the data now loaded
     replaced_sha256: str = ""  # the fingerprint of the data the load replaced ("" when none)
     after_end: list[tuple] = field(default_factory=list)  # _load_after_end rows: instants after the data end
     absent: list[str] = field(default_factory=list)  # optional tables the source does not hold
+    written: str = ""  # "in place", "on a copy" (someone read the database) or "new file"; "" when up to date
 
     def summary(self) -> str:
         rows = ", ".join(f"{t} {n:,}" for t, n in self.counts.items())
@@ -83,6 +98,8 @@ class LoadResult:
             done.append("read " + ", ".join(self.read))
         if self.added or self.removed:
             done.append(f"access log files: {len(self.added)} added, {len(self.removed)} removed")
+        if self.written == COPY:
+            done.append("written on a copy of the database, which replaced it: it was open for reading")
         return f"{how}: {'; '.join(done + self.notes + [rows] + after)}"
 
     def _data_end(self) -> str:
@@ -227,14 +244,21 @@ def _only_file(unit: Entry, source: Path) -> str:
     return unit.files[0].relative_to(source).as_posix()
 
 
-class _Build:
-    """The steps of a load on an open read-write connection (scratch database attached as `raw`)."""
+#: What an input is staged as before its checks (raw.<name>, or temp.main.<name> in place): never the name
+#: of a loaded table, which a temporary object would hide.
+STAGED = "_staged_"
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, source: Path, files: dict[str, InputFile]):
+
+class _Build:
+    """The steps of a load on an open read-write connection: inputs staged in the scratch database attached
+    as `raw`, or with `temporary` (a load in one transaction) in the connection's temporary catalog."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, source: Path, files: dict[str, InputFile],
+                 temporary: bool = False):
         self.con = con
         self.source = source
         self.files = files
-        self.checker = Checker(con, source)
+        self.checker = Checker(con, source, temporary)
         self.inputs: list[dict] = []
         self.extras: list[tuple] = []
         self.read: list[str] = []
@@ -242,8 +266,8 @@ class _Build:
         self.removed: list[str] = []
         self.rebuilt: dict[str, tuple] = {}  # snapshot table rebuilt -> (earliest, latest)
 
-    def _record(self, table: str, unit: Entry, rows: int, extra: dict[str, int], **part) -> None:
-        per_file = self._rows_per_file(unit, rows)
+    def _record(self, table: str, unit: Entry, rel: str, rows: int, extra: dict[str, int], **part) -> None:
+        per_file = self._rows_per_file(unit, rel, rows)
         for f in unit.files:
             rel = f.relative_to(self.source).as_posix()
             info = self.files[rel]
@@ -252,10 +276,9 @@ class _Build:
                                 "min_time": None, "max_time": None, **part})
         self.extras.extend((table, unit.label, c, n) for c, n in extra.items())
 
-    def _rows_per_file(self, unit: Entry, rows: int) -> dict[Path, int]:
+    def _rows_per_file(self, unit: Entry, rel: str, rows: int) -> dict[Path, int]:
         if len(unit.files) == 1:
             return {unit.files[0]: rows}
-        rel = f"raw.{q(unit.table.name)}"
         return {Path(f): n for f, n in self.con.execute(f"SELECT _file, count(*) FROM {rel} GROUP BY _file").fetchall()}
 
     def snapshot(self, table: Table, entry: Entry | None, present: set[str]) -> None:
@@ -266,14 +289,15 @@ class _Build:
             defs = ", ".join(f"{q(c.name)} {c.type}" for c in table.columns)
             self.con.execute(f"CREATE TABLE main.{q(table.name)} ({defs})")
             return
-        rel, cols = self.checker.stage(entry, table.name)
+        rel, cols = self.checker.stage(entry, STAGED + table.name)
         checked = self.checker.check(entry, rel, cols)
         rows, extra = checked.rows, checked.extra
         self.checker.check_references(entry, rel, present)
         native = self.checker.native(rel, table)
         self.con.execute(f"CREATE TABLE main.{q(table.name)} AS SELECT {typed_select(table, native)} FROM {rel}")
         self.rebuilt[table.name] = self.con.execute(coverage.span_sql(table, f"main.{q(table.name)}")).fetchone()
-        self._record(table.name, entry, rows, extra)
+        self._record(table.name, entry, rel, rows, extra)
+        self.checker.unstage(entry, rel)
         self.read.append(entry.label)
 
     def add_part(self, unit: Entry, parts: list[dict]) -> dict:
@@ -281,7 +305,7 @@ class _Build:
         table = unit.table
         rel_name = _only_file(unit, self.source)
         name = part_name(rel_name)
-        rel, cols = self.checker.stage(unit, name)
+        rel, cols = self.checker.stage(unit, STAGED + name)
         checked = self.checker.check(unit, rel, cols)
         rows, extra = checked.rows, checked.extra
         key, time_col = q(table.key), table.column(table.time_column)
@@ -301,8 +325,9 @@ class _Build:
         one_month = tmin is not None and (tmin.year, tmin.month) == (tmax.year, tmax.month)
         order = "" if one_month else f" ORDER BY {q(table.time_column)}"
         self.con.execute(f"CREATE TABLE main.{q(name)} AS SELECT {typed_select(table, native)} FROM {rel}{order}")
-        self._record(table.name, unit, rows, extra, part=name, min_key=kmin, max_key=kmax,
+        self._record(table.name, unit, rel, rows, extra, part=name, min_key=kmin, max_key=kmax,
                      min_time=tmin, max_time=tmax)
+        self.checker.unstage(unit, rel)
         self.added.append(rel_name)
         return self.inputs[-1]
 
@@ -334,6 +359,19 @@ class _Build:
                 out[t] = recorded.spans.get(t, (None, None)) if recorded else (None, None)
         return out
 
+    @staticmethod
+    def _after_end_relation(table: Table, inputs: list[dict], end: datetime) -> str | None:
+        """What to search for instants after the data end: the table; for the access log, whose only instant
+        is its time column, only the parts whose recorded last instant is after it (None: no part is), so the
+        search does not grow with the history."""
+        if table.name != PARTITIONED or [c.name for c in table.columns if c.type == "TIMESTAMP"] != [table.time_column]:
+            return f"main.{q(table.name)}"
+        later = sorted(r["part"] for r in inputs if r["table_name"] == table.name and r["part"]
+                       and r["max_time"] is not None and r["max_time"] > end)
+        if not later:
+            return None
+        return "(" + " UNION ALL ".join(f"SELECT * FROM main.{q(n)}" for n in later) + ")"
+
     def bookkeeping(self, src: Source, kept: list[dict], kept_extras: list[tuple], recorded: _Recorded | None,
                     meta: _Meta, mode: str) -> tuple[dict[str, int], tuple[str, str], list[tuple]]:
         """Write the bookkeeping tables; return (rows per table present, (data end, where from), the
@@ -347,9 +385,10 @@ class _Build:
         after_end = []
         if end is not None:
             for t in TABLES.values():
-                if t.name in entries:
+                relation = self._after_end_relation(t, inputs, end) if t.name in entries else None
+                if relation is not None:
                     after_end += coverage.after_end_rows(
-                        t, f"main.{q(t.name)}", lambda sql: self.con.execute(sql, {"data_end": end}).fetchall())
+                        t, relation, lambda sql: self.con.execute(sql, {"data_end": end}).fetchall())
         for name, rows in (
             ("_load_tables", [(t, t in entries, counts[t], *spans[t]) for t in TABLES]),
             ("_load_inputs",
@@ -380,9 +419,9 @@ def _months(parts: list[dict]) -> set[datetime]:
 
 
 def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, src: Source, files: dict[str, InputFile], meta: _Meta,
-           recorded: _Recorded | None, show: bool | None) -> LoadResult:
+           recorded: _Recorded | None, show: bool | None, temporary: bool = False) -> LoadResult:
     source, entries = src.path, src.entries
-    build = _Build(con, source, files)
+    build = _Build(con, source, files, temporary)
     kept_extras = [] if recorded is None else [
         e for e in recorded.extras
         if e[0] not in plan.rebuild and e[1] not in {p["file"] for p in plan.drop}]
@@ -406,12 +445,14 @@ def _apply(con: duckdb.DuckDBPyConnection, plan: _Plan, src: Source, files: dict
                 bar.set_postfix_str(f"reading {entries[name].label if name in entries else name}")
                 build.snapshot(TABLES[name], entries.get(name), set(entries))
                 bar.update()
+        pause("roll-ups")
         bar.set_postfix_str("roll-ups")
         if plan.full:
             rollups.create(con)
         rollups.refresh(con, _months(plan.drop) | _months(added))
         rollups.rebuild_snapshot(con, None if plan.full else plan.rebuild)
         bar.update()
+        pause("bookkeeping")
         bar.set_postfix_str("bookkeeping")
         mode = "full" if plan.full else "incremental"
         counts, (end, end_from), after_end = build.bookkeeping(src, plan.keep, kept_extras, recorded, meta, mode)
@@ -434,61 +475,143 @@ def _leftovers(db: Path) -> None:
             p.unlink(missing_ok=True)
 
 
-#: A last step on the new database file before it replaces the old one (see the module's docstring):
-#: given the file and the load's result, it returns a line for the load's summary ("" for none).
-BeforeReplace = Callable[[Path, LoadResult], str]
+#: How a load wrote the database (LoadResult.written; see the module's docstring).
+IN_PLACE, COPY, NEW_FILE = "in place", "on a copy", "new file"
+
+#: The caller's last step (see the module's docstring): given the load's connection, whose catalog is the
+#: loaded database (before the commit or the rename; read-only when the load found nothing to do), and the
+#: load's result, it returns a line for the load's summary ("" for none). What it creates, it creates as
+#: temporary objects: a transaction writes one database only, and those end with the connection.
+LastStep = Callable[[duckdb.DuckDBPyConnection, LoadResult], str]
+
+#: The named steps a test may stop a load at (ENV_PAUSE): every input read and checked (and the new
+#: parts written, uncommitted), before the roll-ups; before the bookkeeping; before the caller's last step;
+#: before the commit (or the rename); after it.
+PAUSES = ("roll-ups", "bookkeeping", "last-step", "commit", "committed")
+ENV_PAUSE = "GDPR_ANALYTICS_LOAD_PAUSE"
+#: What DuckDB says when another process has the file open (read-only or not).
+_LOCK_CONFLICT = "Could not set lock on file"
+
+
+def pause(step: str) -> None:
+    """For tests: stop here when GDPR_ANALYTICS_LOAD_PAUSE names the step (`<step>` until killed,
+    `<step>=<seconds>` for that long), saying so on stderr."""
+    name, _, seconds = os.environ.get(ENV_PAUSE, "").partition("=")
+    if name != step:
+        return
+    print(f"gdpr-analytics: load paused at {step} (pid {os.getpid()})", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + float(seconds) if seconds else None
+    while deadline is None or time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, full: bool = False,
-                 before_replace: BeforeReplace | None = None) -> LoadResult:
-    """Load source into the database file db (incrementally when it exists, unless full), replacing it
-    only if the whole load, and `before_replace` on the new file, succeeded. When nothing changed, db is
-    left as it is and `before_replace` runs on db itself."""
+                 last_step: LastStep | None = None) -> LoadResult:
+    """Load source into the database file db (incrementally when it exists, unless full): in place, in one
+    transaction, when no one reads it, else on a copy (or a new file) that replaces it; committed (or
+    renamed) only if the whole load, and `last_step`, succeeded. When nothing changed, db is left as it is
+    and `last_step` runs on a read-only connection to it."""
     source, db = Path(source), Path(db)
     src = scan(source)
     files = input_files(src.entries, source)
     meta = _Meta(meta_file(src), coverage.exported_at(src.meta) if src.meta else None,
                  coverage.known_gaps(src.meta) if src.meta else [])
-    recorded, reason = (None, "--full") if full else _read_recorded(db)
-    plan = _plan(src, files, meta.file, recorded, reason or ("no database yet" if not db.exists() else ""))
-    data = fingerprint(meta.files(files))
-    if plan.nothing:
-        counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in src.entries}
-        result = LoadResult(counts, "up to date", data_end=recorded.info.get("data_end", ""),
-                            data_end_from=recorded.info.get("data_end_from", ""), ignored=[i.file for i in src.ignored],
-                            data_sha256=data, replaced_sha256=recorded.data, after_end=recorded.after_end,
-                            absent=_absent(src.entries))
-        _last_step(before_replace, db, result)
-        return result
-    db.parent.mkdir(parents=True, exist_ok=True)
+    with locks.writing(db) as held:
+        recorded, reason = (None, "--full") if full else _read_recorded(db)
+        plan = _plan(src, files, meta.file, recorded, reason or ("no database yet" if not db.exists() else ""))
+        data = fingerprint(meta.files(files))
+        if plan.nothing:
+            counts = {t: sum(int(r["rows"]) for r in recorded.inputs if r["table_name"] == t) for t in src.entries}
+            result = LoadResult(counts, "up to date", data_end=recorded.info.get("data_end", ""),
+                                data_end_from=recorded.info.get("data_end_from", ""),
+                                ignored=[i.file for i in src.ignored], data_sha256=data, replaced_sha256=recorded.data,
+                                after_end=recorded.after_end, absent=_absent(src.entries))
+            if last_step is not None:
+                held.share()  # it only reads: readers need not wait for it
+                con = duckdb.connect(str(db), read_only=True, config=resources.current().config())
+                try:
+                    con.execute("SET TimeZone = 'UTC'")
+                    _last_step(last_step, con, result)
+                finally:
+                    con.close()
+            return result
+        db.parent.mkdir(parents=True, exist_ok=True)
+        _leftovers(db)
+        try:
+            result = None
+            if held.exclusive and not plan.full:
+                result = _in_place(db, plan, src, files, meta, recorded, show, last_step, data)
+            if result is None:
+                result = _replace(db, plan, src, files, meta, recorded, show, last_step, data)
+        except duckdb.Error as exc:
+            raise DataError(f"load of {source} failed: {str(exc).splitlines()[0]}") from exc
+    return result
+
+
+def _in_place(db: Path, plan: _Plan, src: Source, files: dict[str, InputFile], meta: _Meta, recorded: _Recorded,
+              show: bool | None, last_step: LastStep | None, data: str) -> LoadResult | None:
+    """The load as one transaction on db itself (None: a process that does not take core.locks' lock has
+    the file open, so it is loaded on a copy instead). The commit checkpoints at once (no threshold), so
+    what it wrote is in the file, not in a log left to replay."""
+    try:
+        con = duckdb.connect(str(db), config={**resources.current().config(), "checkpoint_threshold": "0b"})
+    except duckdb.IOException as exc:
+        if _LOCK_CONFLICT in str(exc):
+            return None
+        raise
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("BEGIN TRANSACTION")
+        result = _apply(con, plan, src, files, meta, recorded, show, temporary=True)
+        result.written = IN_PLACE
+        result.data_sha256, result.replaced_sha256 = data, recorded.data
+        pause("last-step")
+        _last_step(last_step, con, result)
+        pause("commit")
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+        pause("committed")
+    finally:
+        con.close()  # rolls back what was not committed
+    return result
+
+
+def _replace(db: Path, plan: _Plan, src: Source, files: dict[str, InputFile], meta: _Meta,
+             recorded: _Recorded | None, show: bool | None, last_step: LastStep | None, data: str) -> LoadResult:
+    """The load on a copy of db (a new file for a full load) beside it, which replaces db by a rename."""
     _leftovers(db)
     tmp = db.with_name(f".{db.name}.tmp-{os.getpid()}")
     scratch = db.with_name(f".{db.name}.scratch-{os.getpid()}")
+    wal = Path(f"{db}.wal")
     try:
         if not plan.full:
             shutil.copyfile(db, tmp)
+            if wal.exists():  # work a killed load committed but did not write into the file: replayed in the copy
+                shutil.copyfile(wal, f"{tmp}.wal")
         con = duckdb.connect(str(tmp), config=resources.current().config())
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("ATTACH $path AS raw", {"path": str(scratch)})
             result = _apply(con, plan, src, files, meta, recorded, show)
             con.execute("DETACH raw")
+            result.written = NEW_FILE if plan.full else COPY
+            result.data_sha256, result.replaced_sha256 = data, recorded.data if recorded else ""
+            pause("last-step")
+            _last_step(last_step, con, result)
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        result.data_sha256, result.replaced_sha256 = data, recorded.data if recorded else ""
-        _last_step(before_replace, tmp, result)
+        pause("commit")
         os.replace(tmp, db)
-        Path(f"{db}.wal").unlink(missing_ok=True)  # a stale log of the replaced file must not replay
+        wal.unlink(missing_ok=True)  # a stale log of the replaced file must not replay
+        pause("committed")
         return result
-    except duckdb.Error as exc:
-        raise DataError(f"load of {source} failed: {str(exc).splitlines()[0]}") from exc
     finally:
         _leftovers(db)
 
 
-def _last_step(before_replace: BeforeReplace | None, db_file: Path, result: LoadResult) -> None:
-    if before_replace is not None:
-        line = before_replace(db_file, result)
+def _last_step(last_step: LastStep | None, con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
+    if last_step is not None:
+        line = last_step(con, result)
         if line:
             result.after.append(line)
