@@ -256,7 +256,9 @@ def notebook_parameters(b: Build) -> tuple[dict[str, Any], dict[str, Any]]:
               "policy_path": str(b.ctx.history.source), **b.ctx.params.as_dict()}
     if b.ctx.history.evidence is not None:
         params["evidence_path"] = str(b.ctx.history.evidence.path)
-    return params, {**params, "db_path": str(b.engine.location)}
+    # the executed notebook's parameters cell is rewritten from the second (rerunnable) and the page's first
+    # cell names evidence_path: it is kept, None without evidence, so a re-run with papermill works
+    return params, {"evidence_path": None, **params, "db_path": str(b.engine.location)}
 
 
 def run_notebooks(b: Build) -> None:
