@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pandas as pd
 import pytest
 from scenario import CUSTOMER_EXTRA, MONTH, UPLOAD_EXTRA, load_scenario  # noqa: E402
 from sources import context
@@ -228,6 +229,23 @@ def test_ticket_coverage(con):
     # tests/sources.py defaults ticket_id to CHG1; E02 and E05 have none
     assert got == {("tcs", "IN"): (2, 1), ("acme", "US"): (1, 1), ("infosys", "IN"): (1, 0),
                    ("tcs", "US"): (1, 0), ("aws", "IE"): (1, 0), ("bpost", "BE"): (1, 0)}
+
+
+def test_transfers_per_processor_and_country_outside_the_eea(con):
+    df = run(con, "cross_border/stat_transfers")
+    # October from outside the EEA: E01, E02 (tcs, IN), E03 (infosys, IN), E05 (acme, US), E06 (tcs, US);
+    # E04 (IE) and E07 (BE) are EEA, E08-E10 other months. tcs: E02 exports 5000 records (above 1000,
+    # and outside its declared read/write); acme is undeclared: its scope is not judged (NULL)
+    assert records(df, "processor", "country", "events", "actors", "customers", "records", "resources_actions",
+                   "with_ticket", "ticket_pct", "bulk_exports") == [
+        ("acme", "US", 1, 1, 0, 3, "uploads read", 0, 0.0, 0),
+        ("infosys", "IN", 1, 1, 0, 0, "infrastructure admin", 1, 100.0, 0),
+        ("tcs", "IN", 2, 2, 1, 5001, "customers export, customers read", 1, 50.0, 1),
+        ("tcs", "US", 1, 1, 0, 7, "orders read", 1, 100.0, 0)]
+    assert [None if pd.isna(v) else int(v) for v in df["out_of_scope"].tolist()] == [None, 0, 1, 0]
+    assert records(df[df["processor"] == "tcs"], "first_seen", "last_seen") == [
+        (datetime(2026, 10, 1, 3, 30), datetime(2026, 10, 2, 10)), (datetime(2026, 10, 6, 15), datetime(2026, 10, 6, 15))]
+    assert run(con, "cross_border/stat_transfers", bulk_export_threshold=5000)["bulk_exports"].tolist() == [0] * 4
 
 
 # -- queries/rights and queries/marketing ---------------------------------------------------------

@@ -150,7 +150,7 @@ def test_without_evidence_the_documentation_says_what_is_missing(db):
     assert tcs["adequacy"] == "no adequacy decision (the Commission's list as checked on 2026-12-03)"
     # a transfer nobody declared: not documented
     assert wipro["declared"] == "not declared: seen in the data only"
-    assert wipro["processor_name"] == "not in the notice"
+    assert wipro["processor_name"] == "not in the notice" and wipro["country_name"] == "India"
     for c in ("legal_entity", "access", "mechanism", "supplementary_measures", "tia_reference", "tia_review_by"):
         assert wipro[c] == "not documented", c
     assert aws["adequacy"].startswith("adequacy decision: Commission Implementing Decision (EU) 2023/1795")

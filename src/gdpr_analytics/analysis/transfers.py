@@ -85,8 +85,10 @@ class _Documentation:
         self.policy, self.evidence, self.adequacy = policy, evidence, adequacy
         self.declared = declared_pairs(policy)
         self.processors = {transfer_key(p["key"], "")[0]: p for p in policy.data["processors"]}
-        self.transfers = {}
+        self.transfers, self.country_names = {}, {}
         for t in policy.data.get("transfers") or []:
+            if t.get("country_name"):
+                self.country_names.setdefault(transfer_key("", t["country"])[1], str(t["country_name"]))
             for r in t.get("recipients") or []:
                 self.transfers.setdefault(transfer_key(r, t["country"]), t)
 
@@ -118,7 +120,7 @@ class _Documentation:
             "processor": processor,
             "processor_name": str(proc["name"]) if proc else "not in the notice",
             "country": country,
-            "country_name": str((notice_transfer or {}).get("country_name") or self.adequacy.name(country) or ""),
+            "country_name": self.country_names.get(country) or self.adequacy.name(country) or "",
             "declared": declared,
             "legal_entity": documented("legal_entity", legal),
             "access": documented("access", self._access_stated(proc, country)),

@@ -278,7 +278,9 @@ def notebook_parameters(b: Build) -> tuple[dict[str, Any], dict[str, Any]]:
     if b.ctx.history.evidence is not None:
         params["evidence_path"] = str(b.ctx.history.evidence.path)
     source = Path(b.ctx.history.source)
-    named = {**params, "db_path": b.engine.location.name,
+    # the executed notebook's parameters cell names evidence_path: kept, None without evidence, so a re-run
+    # with papermill works
+    named = {"evidence_path": None, **params, "db_path": b.engine.location.name,
              "results_path": None if Path(b.store.root).resolve() == results_beside(b.engine.location).resolve()
              else Path(b.store.root).name,
              "policy_path": None if source.resolve() == default_policy_path().resolve() else source.name}
