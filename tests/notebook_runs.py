@@ -12,7 +12,7 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 NAMES = ["01_records_of_processing", "02_retention", "03_cross_border", "04_rights_and_marketing"]
-PARAMETERS = {"month": "2026-10", "db_path": "../build/sample.duckdb", "policy_path": None,
+PARAMETERS = {"month": "2026-10", "db_path": "../build/sample.duckdb", "policy_path": None, "evidence_path": None,
               "results_path": None, "retention_years": None, "bulk_export_threshold": 1000}
 
 

@@ -39,7 +39,7 @@ def test_the_four_report_notebooks_and_the_explore_notebook():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_exactly_one_parameters_cell_with_the_six_names(name):
+def test_exactly_one_parameters_cell_with_the_seven_names(name):
     nb = load(name)
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, f"{name}: {len(tagged)} cells tagged parameters"
@@ -70,8 +70,8 @@ def test_cells_are_thin_and_the_page_has_title_methodology_and_provenance_last(n
     nb = load(name)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     code = [c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
-    assert ("notebook.open_page(month, db_path, policy_path, retention_years, bulk_export_threshold, results_path)"
-            in code[0].source)
+    assert ("notebook.open_page(month, db_path, policy_path, retention_years, bulk_export_threshold, results_path,\n"
+            "                          evidence_path=evidence_path)") in code[0].source
     # one header per page: the auditor page's own; the full provenance closes the page
     assert code[-1].source == "page.header()", "the provenance (page.header) is the last output"
     for cell in code[1:]:
