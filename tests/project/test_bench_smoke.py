@@ -43,7 +43,7 @@ def smoke(tmp_path_factory) -> tuple[dict, str]:
     out = tmp / "results.json"
     spark = [] if WITH_SPARK else ["--skip", "spark,spark_report"]
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), *TINY, *spark, "--data", str(tmp / "data"),
-                           "--out", str(out)], capture_output=True, text=True, timeout=900 if WITH_SPARK else 300,
+                           "--out", str(out)], capture_output=True, text=True, timeout=1200 if WITH_SPARK else 900,
                           env=measure.clean_env({"GDPR_BENCH_DATA": ""}))
     assert proc.returncode == 0, f"benchmarks/run.py failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
     return json.loads(out.read_text(encoding="utf-8")), proc.stdout
