@@ -92,6 +92,8 @@ def _cell(value: Any) -> Any:
         return "yes" if value else "no"
     if isinstance(value, (pd.Timestamp, datetime)):
         return _iso(value)
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(v) for v in value)
     if not isinstance(value, str) and pd.isna(value):
         return None
     if isinstance(value, float) and value.is_integer():

@@ -164,4 +164,6 @@ def test_one_event_can_meet_several_rules_sorted_by_rule_then_subject(tmp_path):
         {"event_id": "E1", "processor": "wipro", "source_country": "CN", "ticket_id": None},
     ))
     assert [(f[0], f[1]) for f in found(src, "2026-10")] == [
-        ("XB-001", "E1"), ("XB-001", "E2"), ("XB-004", "E2"), ("XB-005", "E1"), ("XB-005", "E2")]
+        ("XB-001", "E1"), ("XB-001", "E2"), ("XB-004", "E2"), ("XB-005", "E1"), ("XB-005", "E2"),
+        # wipro from CN, a country outside the EEA, with no TIA recorded (no evidence file): XB-006 (a)
+        ("XB-006", "wipro|CN")]

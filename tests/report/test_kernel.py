@@ -41,9 +41,18 @@ async def _run(tmp_path, *, interrupt_first: bool) -> Recording:
     return km
 
 
+def _run_alone(coroutine):
+    """Run the coroutine in an event loop of its own thread: an earlier test of the same worker (the browser
+    tests' Playwright) may leave an event loop running in this one, where asyncio.run refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.mark.slow
 def test_a_kernel_is_shut_down_without_an_interrupt(tmp_path):
-    km = asyncio.run(_run(tmp_path, interrupt_first=False))
+    km = _run_alone(_run(tmp_path, interrupt_first=False))
     assert signal.SIGINT not in km.sent
     assert not km.has_kernel
     log = (tmp_path / LOG_NAME).read_text(encoding="utf-8", errors="replace")
@@ -52,5 +61,5 @@ def test_a_kernel_is_shut_down_without_an_interrupt(tmp_path):
 
 @pytest.mark.slow
 def test_an_interrupt_outside_a_shutdown_still_reaches_the_kernel(tmp_path):
-    km = asyncio.run(_run(tmp_path, interrupt_first=True))  # as nbclient does for a cell past its timeout
+    km = _run_alone(_run(tmp_path, interrupt_first=True))  # as nbclient does for a cell past its timeout
     assert km.sent.count(signal.SIGINT) == 1
