@@ -156,6 +156,48 @@ def test_the_findings_command_reads_the_stored_results(loaded, capsys, monkeypat
     assert first.splitlines()[1].startswith("RET-001,high,customer,C1,2026-09-15T09:00:00Z,")
 
 
+#: What computes a month (imported by `results.compute`), which printing a stored month does without.
+COMPUTING = ("pandas", "numpy", "pyarrow", "gdpr_analytics.analysis.rules", "gdpr_analytics.analysis.observed",
+             "gdpr_analytics.analysis.ropa", "gdpr_analytics.analysis.statistics")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_findings_from_stored_results_imports_nothing_that_computes_and_prints_the_same(loaded, fmt):
+    """The first `findings` computes and stores the month; the second, in a fresh process, prints it from the
+    store without importing pandas or the analysis, and the same bytes, stdout and stderr."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom gdpr_analytics.cli import main\n"
+              f"status = main(['findings', '--db', {str(loaded)!r}, '--month', '2026-10', '--format', {fmt!r}])\n"
+              f"print('IMPORTED', sorted(m for m in sys.modules if m.split('.')[0] in {COMPUTING[:3]!r} "
+              f"or m in {COMPUTING[3:]!r}), file=sys.stderr)\nsys.exit(status)")
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    first, second = runs
+    assert "IMPORTED []" not in first.stderr  # it computed
+    assert second.stderr.splitlines()[-1] == "IMPORTED []"
+    assert second.stdout == first.stdout and second.stderr.splitlines()[:-1] == first.stderr.splitlines()[:-1]
+    if fmt == "csv":
+        assert second.stdout.splitlines()[1].startswith("RET-001,high,customer,C1,2026-09-15T09:00:00Z,")
+
+
+def test_the_stored_findings_json_is_the_computed_one(loaded):
+    """findings_json of the frames month_results reads equals stored_findings_json read without pandas."""
+    from gdpr_analytics.report.findings import findings_json, stored_findings_json
+
+    history = PolicyHistory.single(load_policy())
+    with connect(loaded, history) as engine:
+        ctx = MonthContext.build(engine, MONTH, history)
+        res = results.month_results(engine, ctx)
+        stored = results.stored_month(engine, ctx)
+        meta = res.meta
+        assert stored_findings_json(stored, ctx) == findings_json(
+            res.findings, ctx, tables=meta["tables"], data_end=meta["data_end"], data_start=meta.get("data_start"),
+            after_data_end=meta.get("after_data_end", []), assessed_with_gaps=res.assessed_with_gaps)
+        assert [f["occurred_at"] for f in stored_findings_json(stored, ctx)["findings"]][:1] == ["2026-09-15T09:00:00Z"]
+
+
 def test_the_load_command_computes_the_latest_month_so_findings_only_reads(tmp_path, capsys, monkeypatch):
     """`load` ends by computing the latest month the data covers (data end 2026-11-01T00:00:00Z: 2026-10)
     under the key `findings` uses with its defaults; `findings` then computes nothing and prints what a

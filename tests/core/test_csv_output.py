@@ -52,3 +52,31 @@ def test_every_kind_of_value_by_hand():
 
 def test_empty_frame_is_the_header_alone():
     assert output.csv_text(pd.DataFrame({"a": pd.Series([], dtype="str"), "=b": []})) == "a,'=b\n"
+
+
+def _stored(df: pd.DataFrame, tmp_path):
+    """df as the month results' store writes a frame (analysis/store.py), and the frame it reads back."""
+    from gdpr_analytics.analysis import store
+
+    store.write(tmp_path, {"data": "x"}, {"f": df}, {})
+    return store.frame_file(tmp_path, "f"), store.read(tmp_path)[1]["f"]
+
+
+def test_a_stored_frame_of_text_and_instants_gives_the_same_text_without_pandas(tmp_path):
+    """What `findings` prints from stored results (parquet_csv_text, formatted by DuckDB from the file)
+    equals what the frame read back gives (csv_text): every hostile text, naive and aware instants, NULLs."""
+    df = _frame()[["text", "naive", "aware"]]
+    path, frame = _stored(df, tmp_path)
+    assert output.parquet_csv_text(path) == output.csv_text(frame) == _reference(frame)
+    assert output.parquet_csv_text(path).splitlines()[1:3] == [
+        "plain,2024-02-29T23:59:59Z,2026-03-29T01:30:00Z", ",2024-02-29T23:59:59Z,2026-03-29T01:30:00Z"]
+
+
+def test_a_stored_frame_of_other_types_is_left_to_the_frame_writer(tmp_path):
+    path, _ = _stored(_frame()[["text", "count"]], tmp_path)
+    assert output.parquet_csv_text(path) is None
+
+
+def test_a_stored_empty_frame_is_the_header_alone(tmp_path):
+    path, frame = _stored(pd.DataFrame({"a": pd.Series([], dtype="str"), "=b": pd.Series([], dtype="str")}), tmp_path)
+    assert output.parquet_csv_text(path) == output.csv_text(frame) == "a,'=b\n"

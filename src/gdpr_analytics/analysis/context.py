@@ -23,8 +23,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
-
 from ..core.errors import GdprAnalyticsError, UsageError
 from ..core.instants import format_instant, parse_instant
 from ..core.month import Month
@@ -53,7 +51,10 @@ class TableCoverage:
 
 
 def _when(value: Any) -> datetime | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+    """A recorded instant as a datetime (None when missing: None, or NaT from an engine answering pandas)."""
+    if value is None or value != value:
+        return None
+    return value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,7 @@ class Coverage:
             raise UsageError("the database records no data end (it was loaded by an older gdpr-analytics): "
                              "load it again with gdpr-analytics load --source DIR --db FILE")
         end = info.get("data_end")
-        df = engine.load_tables()
-        tables = {t: TableCoverage(t, bool(p), int(n), _when(e), _when(la))
-                  for t, p, n, e, la in zip(df["table_name"], df["present"], df["rows"], df["earliest"], df["latest"])}
+        tables = {t: TableCoverage(t, bool(p), int(n), _when(e), _when(la)) for t, p, n, e, la in engine.load_tables()}
         after = engine.after_data_end()
         return cls(parse_instant(end) if isinstance(end, str) and end else None, info["data_end_from"], tables,
                    engine.ignored(), after)

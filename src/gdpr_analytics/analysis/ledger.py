@@ -20,13 +20,13 @@ A rule that reads a table with a missing or thin day in the month is *assessed w
 from __future__ import annotations
 
 from datetime import date, timedelta
-from statistics import median
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..ingest.coverage import LEDGER_MEMBERS
 from .context import MonthContext
+
+if TYPE_CHECKING:  # gap_lines, which `findings` calls on stored results, needs no pandas
+    import pandas as pd
 
 MIN_EXPECTED = 10
 THIN_SHARE = 0.2
@@ -50,6 +50,10 @@ def judge(events: int, expected: float | None) -> str:
 
 def month_ledger(engine, ctx: MonthContext) -> pd.DataFrame:
     """Every day of the month for every member of the followed tables that cover it (LEDGER_COLUMNS)."""
+    from statistics import median
+
+    import pandas as pd
+
     month = ctx.month
     first_day, end_day = month.period_start.date(), month.as_of.date()
     window = first_day - timedelta(days=7 * WEEKS)
@@ -115,6 +119,8 @@ def assessed_with_gaps(ledger: pd.DataFrame, not_assessed: list[dict]) -> list[d
 
 def day_list(days: pd.DataFrame) -> list[dict]:
     """The suspect days as the outputs list them: by day, then member."""
+    import pandas as pd
+
     out = []
     for r in days.sort_values(["day", "member"]).itertuples():
         who = LEDGER_MEMBERS[r.table_name]

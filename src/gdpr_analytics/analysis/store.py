@@ -17,11 +17,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..core.assets import code_fingerprint  # noqa: F401 - part of the key (results.key_parts)
+
+if TYPE_CHECKING:  # frames are pandas'; `frame_file` and `read_rows` serve a reader that needs no pandas
+    import pandas as pd
 
 
 def key_of(parts: dict[str, Any]) -> str:
@@ -30,6 +31,30 @@ def key_of(parts: dict[str, Any]) -> str:
 
 def _file_name(name: str) -> str:
     return name.replace("/", "__") + ".parquet"
+
+
+def frame_file(folder: Path, name: str) -> Path:
+    """The Parquet file of one stored frame."""
+    return folder / _file_name(name)
+
+
+def read_meta(folder: Path) -> dict:
+    return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+
+
+def read_rows(folder: Path, name: str, con=None) -> tuple[list[tuple[str, str]], list[tuple]]:
+    """One stored frame as ([(column, DuckDB type)], rows as tuples), read without pandas. `con`: a DuckDB
+    connection to read with (closed here; default: a new one)."""
+    import duckdb
+
+    con = con if con is not None else duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        rel = con.execute("SELECT * FROM read_parquet($p)", {"p": str(frame_file(folder, name))})
+        rows = rel.fetchall()
+        return [(d[0], str(d[1])) for d in rel.description], rows
+    finally:
+        con.close()
 
 
 class Store:
@@ -102,7 +127,7 @@ def read(folder: Path, tables: Sequence[str] | None = None) -> tuple[dict, dict[
     """(meta, frames) stored in folder: every frame, or only `tables` (the findings command needs one)."""
     import duckdb
 
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta = read_meta(folder)
     con = duckdb.connect()
     try:
         frames = {name: con.execute("SELECT * FROM read_parquet($p)", {"p": str(folder / _file_name(name))}).df()

@@ -1,16 +1,20 @@
 """Tables as CSV text for people: RFC 4180, safe to open in a spreadsheet (no value read as a formula),
-instants as `YYYY-MM-DDTHH:MM:SSZ`, written atomically (files.atomic_write)."""
+instants as `YYYY-MM-DDTHH:MM:SSZ`, written atomically (files.atomic_write).
+
+A pandas frame is written by `write_csv` and `csv_text`; a frame stored as Parquet (analysis/store.py) by
+`parquet_csv_text`, the same text, without pandas (what `findings` prints from stored results)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import IO, Any
-
-import pandas as pd
+from typing import IO, TYPE_CHECKING, Any
 
 from .files import atomic_write
 from .instants import INSTANT
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # OWASP "CSV injection": a cell starting with one of these is taken as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -25,6 +29,8 @@ def neutralise(value: Any) -> Any:
 
 def format_value(value: Any) -> Any:
     """CSV text for one value: timestamps as ISO 8601 UTC with Z, missing as empty."""
+    import pandas as pd
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if isinstance(value, pd.Timestamp) or hasattr(value, "isoformat") and hasattr(value, "hour"):
@@ -62,9 +68,9 @@ def _field(text: str) -> str:
 
 # The same neutralisation and quoting as `neutralise` and `_field`, in SQL, for whole columns at once.
 _MACROS = (
-    r"""CREATE MACRO csv_field(v) AS CASE WHEN regexp_matches(v, '[,"\r\n]')
+    r"""CREATE OR REPLACE TEMP MACRO csv_field(v) AS CASE WHEN regexp_matches(v, '[,"\r\n]')
         THEN '"' || replace(v, '"', '""') || '"' ELSE v END""",
-    r"""CREATE MACRO csv_text(v) AS coalesce(csv_field(
+    r"""CREATE OR REPLACE TEMP MACRO csv_text(v) AS coalesce(csv_field(
         CASE WHEN left(v, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN '''' || v ELSE v END), '')""",
 )
 
@@ -73,6 +79,7 @@ def _write(df: pd.DataFrame, fh: IO[str]) -> None:
     """Header, then one line per row. Text and timestamp columns are formatted by DuckDB, a column at a
     time (findings.csv has tens of thousands of rows); any other column value by value (`write_rows`)."""
     import duckdb
+    import pandas as pd
 
     fh.write(",".join(_field(neutralise(str(c))) for c in df.columns) + "\n")
     if df.empty:
@@ -99,6 +106,36 @@ def _write(df: pd.DataFrame, fh: IO[str]) -> None:
     finally:
         con.close()
     fh.write("\n".join(line for (line,) in lines) + "\n")
+
+
+def parquet_csv_text(path: Path, con=None) -> str | None:
+    """The text `csv_text` gives for the frame a Parquet file holds (as analysis/store.py writes frames),
+    formatted by DuckDB straight from the file, without pandas: a text column by the `csv_text` macro, a
+    timestamp by strftime, as `_write` formats them. None when a column is of another type (the caller
+    writes the frame instead). `con`: a DuckDB connection to work on (closed here; default: a new one)."""
+    import duckdb
+
+    con = con if con is not None else duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for macro in _MACROS:
+            con.execute(macro)
+        columns = con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": str(path)}).fetchall()
+        exprs = []
+        for name, kind, *_ in columns:
+            quoted = '"' + name.replace('"', '""') + '"'
+            if kind == "VARCHAR":
+                exprs.append(f"csv_text({quoted})")
+            elif kind.startswith("TIMESTAMP"):
+                exprs.append(f"coalesce(strftime({quoted}, '{INSTANT}'), '')")
+            else:
+                return None
+        header = ",".join(_field(neutralise(str(name))) for name, *_ in columns) + "\n"
+        lines = con.execute(f"SELECT concat_ws(',', {', '.join(exprs)}) FROM read_parquet($p)",
+                            {"p": str(path)}).fetchall() if exprs else []
+    finally:
+        con.close()
+    return header + "".join(line + "\n" for (line,) in lines)
 
 
 def write_rows(df: pd.DataFrame, fh: IO[str]) -> None:

@@ -54,9 +54,11 @@ class Held:
 
 
 def _open(path: Path) -> int | None:
+    """A descriptor of the file, or None when there is none to open (missing, or not readable: then DuckDB
+    cannot open it either, and says so)."""
     try:
         return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
+    except OSError:
         return None
 
 

@@ -15,12 +15,14 @@ and passes it down.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..sql import queries
+
+if TYPE_CHECKING:  # the bookkeeping and a stored month are read without pandas (commands/findings.py)
+    import pandas as pd
 
 #: Where an engine's month results are stored when the command names no folder: beside what it reads.
 RESULTS_SUFFIX = ".results"
@@ -85,60 +87,54 @@ class Engine:
     def __init__(self, location: str | Path, results: str | Path | None = None):
         self.location = self.reads = Path(location)
         self.results = Path(results) if results else results_beside(self.location)
-        self._books: dict[str, pd.DataFrame] = {}
+        self._books: dict[str, list[tuple]] = {}
 
     def fingerprint(self) -> str:
         """The data's fingerprint (ingest.source.fingerprint of every input file and source.yml): the month
         results' key. An engine that can tell it without reading the data overrides this."""
         return self.load_info().get("data_sha256", "")
 
-    # -- the loader's bookkeeping (ingest/layout.py), read once per engine ---------------------------
-    def _book(self, sql: str) -> pd.DataFrame:
+    # -- the loader's bookkeeping (ingest/layout.py), read once per engine, as rows -------------------
+    def _book(self, sql: str) -> list[tuple]:
         if sql not in self._books:
-            self._books[sql] = self.query(sql)
+            self._books[sql] = self.rows(sql)
         return self._books[sql]
 
     def present_tables(self) -> set[str]:
-        df = self._book("SELECT table_name, present, rows, earliest, latest FROM _load_tables")
-        return {t for t, p in zip(df["table_name"], df["present"]) if p}
+        return {t for t, p, *_ in self.load_tables() if p}
 
     def table_rows(self) -> dict[str, int]:
-        df = self._book("SELECT table_name, present, rows, earliest, latest FROM _load_tables")
-        return {t: int(n) for t, n in zip(df["table_name"], df["rows"])}
+        return {t: int(n) for t, _, n, *_ in self.load_tables()}
 
-    def load_tables(self) -> pd.DataFrame:
-        """_load_tables: table_name, present, rows, earliest, latest (every table of the contract)."""
-        return self._book("SELECT table_name, present, rows, earliest, latest FROM _load_tables").copy()
+    def load_tables(self) -> list[tuple]:
+        """_load_tables: (table_name, present, rows, earliest, latest) of every table of the contract."""
+        return list(self._book("SELECT table_name, present, rows, earliest, latest FROM _load_tables"))
 
     def load_info(self) -> dict[str, str]:
-        df = self._book("SELECT key, value FROM _load_info")
-        return dict(zip(df["key"], df["value"]))
+        return dict(self._book("SELECT key, value FROM _load_info"))
 
     def inputs(self) -> list[dict]:
-        df = self._book("SELECT table_name, file, rows, sha256 FROM _load_inputs ORDER BY table_name, file")
-        return [{"table": t, "file": f, "rows": int(r), "sha256": s}
-                for t, f, r, s in zip(df["table_name"], df["file"], df["rows"], df["sha256"])]
+        return [{"table": t, "file": f, "rows": int(r), "sha256": s} for t, f, r, s in
+                self._book("SELECT table_name, file, rows, sha256 FROM _load_inputs ORDER BY table_name, file")]
 
     def ignored(self) -> list[dict]:
         """The entries of the source that are not tables, not read: [{"file": …, "size": …}] by name."""
-        df = self._book("SELECT file, size FROM _load_ignored ORDER BY file")
-        return [{"file": f, "size": int(s)} for f, s in zip(df["file"], df["size"])]
+        return [{"file": f, "size": int(s)} for f, s in self._book("SELECT file, size FROM _load_ignored ORDER BY file")]
 
     def after_data_end(self) -> list[dict]:
         """Instants after the data end, per table and column (ingest/coverage.py):
         [{"table", "column", "values", "first_keys": [...]}]."""
-        df = self._book("SELECT table_name, column_name, later, first_keys FROM _load_after_end "
-                        "ORDER BY table_name, column_name")
+        rows = self._book("SELECT table_name, column_name, later, first_keys FROM _load_after_end "
+                          "ORDER BY table_name, column_name")
         return [{"table": t, "column": c, "values": int(n), "first_keys": k.split(", ") if k else []}
-                for t, c, n, k in zip(df["table_name"], df["column_name"], df["later"], df["first_keys"])]
+                for t, c, n, k in rows]
 
     def known_gaps(self) -> list[dict]:
         """The gaps the source declares in source.yml (ingest/coverage.py known_gaps)."""
-        df = self._book("SELECT table_name, member, gap_from, gap_to, reason FROM _known_gaps "
-                        "ORDER BY table_name, gap_from, member")
-        return [{"table": t, "member": None if m is None or m != m else m, "from": pd.Timestamp(a).date(),
-                 "to": pd.Timestamp(b).date(), "reason": r}
-                for t, m, a, b, r in zip(df["table_name"], df["member"], df["gap_from"], df["gap_to"], df["reason"])]
+        rows = self._book("SELECT table_name, member, gap_from, gap_to, reason FROM _known_gaps "
+                          "ORDER BY table_name, gap_from, member")
+        return [{"table": t, "member": None if m is None or m != m else m, "from": _day(a), "to": _day(b), "reason": r}
+                for t, m, a, b, r in rows]
 
     # -- the policy --------------------------------------------------------------------------------
     def register_policy(self, history, month=None) -> None:
@@ -159,6 +155,17 @@ class Engine:
         """Run SQL text (the portable subset) with named parameters; fully fetched. EngineError on failure."""
         raise NotImplementedError
 
+    def reader(self):
+        """A DuckDB connection for reading files beside the data (a stored month's Parquet files), which the
+        caller closes; None when the engine has none to lend (the caller opens one)."""
+        return None
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        """The answer of `query` as tuples, a missing value as None; an engine that can answer without
+        pandas overrides this."""
+        return [tuple(None if v is None or v != v else v for v in r)
+                for r in self.query(sql, params).itertuples(index=False, name=None)]
+
     def run(self, name: str, **params: Any) -> pd.DataFrame:
         """Run the named query of queries/ with the parameters it declares bound by name."""
         q = queries.get(name)
@@ -175,3 +182,8 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _day(value):
+    """A DATE as a date (an engine may answer a datetime, pandas' Timestamp among them)."""
+    return value.date() if isinstance(value, datetime) else value

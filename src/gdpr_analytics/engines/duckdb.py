@@ -14,10 +14,9 @@ load's, inside its transaction, to compute the latest month before the commit (c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import duckdb
-import pandas as pd
 
 from ..core import locks, resources
 from ..core.errors import EngineError, UsageError, first_line
@@ -25,6 +24,9 @@ from ..ingest import rollups
 from ..ingest.layout import LAYOUT, PART_PREFIX
 from ..sql import queries
 from .base import Engine
+
+if TYPE_CHECKING:  # `query` answers a pandas frame (DuckDB imports pandas then); `rows` needs none
+    import pandas as pd
 
 
 class DuckDBEngine(Engine):
@@ -97,6 +99,16 @@ class DuckDBEngine(Engine):
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         try:
             return self.con.execute(sql, params or {}).df()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB: {first_line(exc)}") from exc
+
+    def reader(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of this engine's connection (no second DuckDB to start)."""
+        return self.con.cursor()
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        try:
+            return self.con.execute(sql, params or {}).fetchall()
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB: {first_line(exc)}") from exc
 

@@ -489,8 +489,6 @@ LastStep = Callable[[duckdb.DuckDBPyConnection, LoadResult], str]
 #: before the commit (or the rename); after it.
 PAUSES = ("roll-ups", "bookkeeping", "last-step", "commit", "committed")
 ENV_PAUSE = "GDPR_ANALYTICS_LOAD_PAUSE"
-#: What DuckDB says when another process has the file open (read-only or not).
-_LOCK_CONFLICT = "Could not set lock on file"
 
 
 def pause(step: str) -> None:
@@ -550,15 +548,14 @@ def load_to_file(source: str | Path, db: str | Path, show: bool | None = None, f
 
 def _in_place(db: Path, plan: _Plan, src: Source, files: dict[str, InputFile], meta: _Meta, recorded: _Recorded,
               show: bool | None, last_step: LastStep | None, data: str) -> LoadResult | None:
-    """The load as one transaction on db itself (None: a process that does not take core.locks' lock has
-    the file open, so it is loaded on a copy instead). The commit checkpoints at once (no threshold), so
-    what it wrote is in the file, not in a log left to replay."""
+    """The load as one transaction on db itself (None: DuckDB will not open the file for writing, as when a
+    process that does not take core.locks' lock has it open; it is loaded on a copy instead, which says
+    what is wrong if anything is). The commit checkpoints at once (no threshold), so what it wrote is in
+    the file, not in a log left to replay."""
     try:
         con = duckdb.connect(str(db), config={**resources.current().config(), "checkpoint_threshold": "0b"})
-    except duckdb.IOException as exc:
-        if _LOCK_CONFLICT in str(exc):
-            return None
-        raise
+    except duckdb.Error:
+        return None
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("BEGIN TRANSACTION")
@@ -579,7 +576,6 @@ def _in_place(db: Path, plan: _Plan, src: Source, files: dict[str, InputFile], m
 def _replace(db: Path, plan: _Plan, src: Source, files: dict[str, InputFile], meta: _Meta,
              recorded: _Recorded | None, show: bool | None, last_step: LastStep | None, data: str) -> LoadResult:
     """The load on a copy of db (a new file for a full load) beside it, which replaces db by a rename."""
-    _leftovers(db)
     tmp = db.with_name(f".{db.name}.tmp-{os.getpid()}")
     scratch = db.with_name(f".{db.name}.scratch-{os.getpid()}")
     wal = Path(f"{db}.wal")

@@ -19,9 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..core.assets import default_policy_path
 from ..core.errors import PolicyError
@@ -30,6 +28,9 @@ from ..core.instants import naive_utc as _instant
 from .evidence import EMPTY_TABLES, Evidence, EvidenceInvalid, load_evidence
 from .model import ALWAYS_FROM, ALWAYS_TO, Policy, parse, read
 from .validation import PolicyInvalid
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUFFIXES = (".yml", ".yaml")
 CHANGE_COLUMNS = ["aspect", "item", "change", "before", "after"]
@@ -239,6 +240,8 @@ def changes(old: Policy | None, new: Policy) -> pd.DataFrame:
     """What changed from old to new: activities, data categories, data subjects, processors, countries,
     scope, transfers, retention and profiling; one row per change (aspect, item, change, before, after).
     With no old version every item is 'added'."""
+    import pandas as pd  # the record's page only: reading a policy needs no pandas
+
     rows: list[dict] = []
 
     def add(aspect, item, change, before="", after=""):

@@ -338,7 +338,7 @@ class SparkEngine(Engine):
         key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:32]
         return self.results / self._fingerprint[:16] / "_checked" / f"{key}.duckdb"
 
-    def _book(self, sql: str) -> pd.DataFrame:
+    def _book(self, sql: str) -> list[tuple]:
         """The bookkeeping the analysis reads (base.Engine) from the rows `_read` made, in DuckDB (in memory,
         at once): the same values and column types as the views the queries read, without a Spark job.
         Stored by an earlier command on the same files, it is read from there without starting Spark."""
@@ -352,7 +352,7 @@ class SparkEngine(Engine):
                         self._bookkeeping = None
             if self._bookkeeping is None:
                 self._ready()
-            self._books[sql] = self._bookkeeping.execute(sql).df()
+            self._books[sql] = self._bookkeeping.execute(sql).fetchall()
         return self._books[sql]
 
     def _ensure_rollups(self) -> None:
