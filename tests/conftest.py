@@ -12,8 +12,10 @@ Environment: GDPR_TEST_SAMPLE names another sample folder, GDPR_TEST_MONTH anoth
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pickle
 import re
 import shutil
 import sys
@@ -94,12 +96,15 @@ def _uses_spark(item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test that starts a JVM runs on one xdist worker (`--dist loadgroup`, as `make test` runs):
-    one warm JVM instead of one per worker fighting for the two cores; they are scheduled first, since
-    together they are the longest group."""
+    """How `make test` (`-n 2 --dist loadgroup`) shares the work between its two xdist workers:
+    - every test that starts a JVM runs on one worker: one warm JVM instead of one per worker fighting for
+      the two cores; they are scheduled first, since together they are the longest group;
+    - every other test runs with the rest of its file: a file's module-scoped fixtures (a report, an
+      executed notebook, a running JupyterLab) are built once, not once per worker that gets one of its tests.
+    """
     for item in items:
-        if _uses_spark(item):
-            item.add_marker(pytest.mark.xdist_group("spark"))
+        group = "spark" if _uses_spark(item) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: not _uses_spark(item))
 
 
@@ -178,41 +183,79 @@ def sample_source() -> Path:
     return folder
 
 
+def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where what every xdist worker of this run shares is built: the parent of the workers' own folders
+    (the session's folder itself without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _shared(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]):
+    """What `build(folder)` returns, built once per test run whatever the number of xdist workers: the
+    first worker to ask builds it under a lock (the others wait, without spending CPU, then read the
+    pickled answer). Only for what tests read and never change: the loaded sample, its report, the
+    hostile set and its report."""
+    root = _shared_root(tmp_path_factory)
+    folder, answer = root / f"shared-{name}", root / f"shared-{name}.pickle"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not answer.is_file():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                answer.write_bytes(pickle.dumps(build(folder)))
+            return pickle.loads(answer.read_bytes())
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def sample_db(sample_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from gdpr_analytics.ingest.load import load_to_file
 
-    db = tmp_path_factory.mktemp("sample-db") / "sample.duckdb"
-    load_to_file(sample_source, db, show=False)
-    return db
+    def build(folder: Path) -> Path:
+        load_to_file(sample_source, folder / "sample.duckdb", show=False)
+        return folder / "sample.duckdb"
+
+    return _shared(tmp_path_factory, f"sample-db-{_label(sample_source)}", build)
 
 
 @pytest.fixture(scope="session")
 def sample_report(sample_source: Path, sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    out = tmp_path_factory.mktemp("sample-report")
-    return _run_report("sample", sample_source, sample_db, _month_of(sample_db), out)
+    return _shared(tmp_path_factory, f"sample-report-{_label(sample_source)}",
+                   lambda out: _run_report("sample", sample_source, sample_db, _month_of(sample_db), out))
 
 
 @pytest.fixture(scope="session")
 def hostile_set(tmp_path_factory: pytest.TempPathFactory):
     import hostile
 
-    return hostile.build(tmp_path_factory.mktemp("hostile-source"))
+    return _shared(tmp_path_factory, "hostile-source", hostile.build)
 
 
 @pytest.fixture(scope="session")
 def hostile_db(hostile_set, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from gdpr_analytics.ingest.load import load_to_file
 
-    db = tmp_path_factory.mktemp("hostile-db") / "hostile.duckdb"
-    load_to_file(hostile_set.source, db, show=False)
-    return db
+    def build(folder: Path) -> Path:
+        load_to_file(hostile_set.source, folder / "hostile.duckdb", show=False)
+        return folder / "hostile.duckdb"
+
+    return _shared(tmp_path_factory, "hostile-db", build)
 
 
 @pytest.fixture(scope="session")
 def hostile_report(hostile_set, hostile_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Report:
-    out = tmp_path_factory.mktemp("hostile-report")
-    return _run_report("hostile", hostile_set.source, hostile_db, hostile_set.month, out)
+    return _shared(tmp_path_factory, "hostile-report",
+                   lambda out: _run_report("hostile", hostile_set.source, hostile_db, hostile_set.month, out))
+
+
+def _label(folder: Path) -> str:
+    """A name for a sample folder (GDPR_TEST_SAMPLE may name another) and month, safe in a file name."""
+    import hashlib
+
+    text = f"{folder.resolve()}|{os.environ.get('GDPR_TEST_MONTH', '')}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 @pytest.fixture(scope="session")
@@ -433,6 +476,8 @@ def every_summary_follows_the_schema(tmp_path_factory: pytest.TempPathFactory):
 
     base = tmp_path_factory.getbasetemp()
     found = sorted(base.rglob("summary.json"))
+    if os.environ.get("PYTEST_XDIST_WORKER") == "gw0":  # the workers' shared folders, checked by one of them
+        found += sorted(p for d in _shared_root(tmp_path_factory).glob("shared-*") for p in d.rglob("summary.json"))
     for path in found:
         summary.validate(json.loads(path.read_text(encoding="utf-8")))
     if found:

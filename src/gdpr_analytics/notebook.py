@@ -43,8 +43,7 @@ from .policy import narrative, register
 from .policy.adequacy import load_adequacy
 from .policy.history import PolicyHistory, changes, load_history
 from .policy.model import Policy
-from .report.index import environment
-from .report.pages import EVIDENCE_ID
+from .report.index import EVIDENCE_ID, environment
 from .sql import queries
 
 MAX_ROWS = 200

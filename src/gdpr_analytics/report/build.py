@@ -344,7 +344,7 @@ def write_index(b: Build) -> None:
     result, info = res.findings, res.load_info
     not_assessed = [dict(r) for r in result.not_assessed]
     catalogue = [{"rule_id": r.rule_id, "title": r.title, "severity": r.severity} for r in CATALOGUE]
-    evidence = {rule_id: f"{page}#{pages.EVIDENCE_ID.format(rule_id=rule_id)}"
+    evidence = {rule_id: f"{page}#{index.EVIDENCE_ID.format(rule_id=rule_id)}"
                 for run in b.runs for page in [run["page"]] for rule_id in run["evidence"]}
     data = index.IndexData(
         month=month.label, previous_month=month.previous().label, period_start=format_instant(month.period_start),

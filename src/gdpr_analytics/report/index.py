@@ -21,6 +21,10 @@ from ..analysis.rules import SEVERITIES
 from ..core.words import plural
 from ..policy.register import DOCUMENTED, INCOMPLETE, NOT_APPLICABLE, STATED, STATES
 
+#: The id of the element holding a rule's evidence on its page (notebook.Page.evidence writes it; the
+#: index links to it, and pages.evidence_ids finds it in an exported page).
+EVIDENCE_ID = "evidence-{rule_id}"
+
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "site"
 
 

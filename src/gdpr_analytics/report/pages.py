@@ -398,8 +398,6 @@ class _RefFinder(HTMLParser):
             self.found.append("<style> " + _CSS_URL.search(data).group(0))
 
 
-#: The id of the element holding a rule's evidence on its page (notebook.Page.evidence writes it).
-EVIDENCE_ID = "evidence-{rule_id}"
 _EVIDENCE = re.compile(r'id="evidence-([A-Z]+-[0-9]{3})"')
 
 
