@@ -38,6 +38,8 @@ SELECT
     'last order ' || strftime(last_ordered_at, '%Y-%m-%d') || 'T' || strftime(last_ordered_at, '%H:%M:%S') || 'Z'
         || '; retention deadline ' || strftime(deadline, '%Y-%m-%d') || 'T' || strftime(deadline, '%H:%M:%S') || 'Z'
         || '; not erased at the end of the month, '
-        || date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE)) || ' day(s) past the deadline' AS detail
+        || date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE))
+        || CASE WHEN date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE)) = 1 THEN ' day' ELSE ' days' END
+        || ' past the deadline' AS detail
 FROM due
 WHERE deadline < $as_of

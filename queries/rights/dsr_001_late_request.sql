@@ -24,9 +24,13 @@ SELECT
         || CASE
             WHEN closed_at >= $period_start AND closed_at < $as_of
                 THEN 'closed ' || strftime(closed_at, '%Y-%m-%d') || 'T' || strftime(closed_at, '%H:%M:%S') || 'Z' || ', '
-                     || date_diff('day', CAST(deadline AS DATE), CAST(closed_at AS DATE)) || ' day(s) late'
+                     || date_diff('day', CAST(deadline AS DATE), CAST(closed_at AS DATE))
+                     || CASE WHEN date_diff('day', CAST(deadline AS DATE), CAST(closed_at AS DATE)) = 1
+                             THEN ' day late' ELSE ' days late' END
             ELSE 'still open at the end of the month, ' || date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE))
-                 || ' day(s) past the deadline'
+                 || CASE WHEN date_diff('day', CAST(deadline AS DATE), CAST($as_of AS DATE)) = 1
+                         THEN ' day' ELSE ' days' END
+                 || ' past the deadline'
         END AS detail
 FROM r
 WHERE (closed_at >= $period_start AND closed_at < $as_of AND closed_at > deadline)

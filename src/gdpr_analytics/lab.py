@@ -7,9 +7,9 @@ notebooks hold only what every machine shares (`language_info: {name: python}`);
 names this interpreter's version (3.11.7 here, another elsewhere), so JupyterLab found a difference on
 every machine and marked each notebook modified as soon as it opened, before the analyst changed anything.
 `NotebookContents` hands JupyterLab each notebook of this environment's kernel with that description
-already in place, read from the kernel spec and ipykernel (the kernel runs this interpreter,
-report.notebooks.check_kernel): JupyterLab then finds nothing to change. The files on disk are untouched
-until the analyst saves. The Makefile's `lab` target selects it (--ServerApp.contents_manager_class).
+already in place, read from the kernel spec and ipykernel (the kernel runs this interpreter: its spec
+starts `python`, which jupyter_client replaces with the server's own): JupyterLab then finds nothing to
+change. The files on disk are untouched until the analyst saves. The Makefile's `lab` target selects it (--ServerApp.contents_manager_class).
 """
 
 from __future__ import annotations
@@ -19,16 +19,20 @@ from typing import Any
 
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 
-KERNEL = "python3"  # the kernel of every notebook of notebooks/ (report.notebooks.KERNEL)
+KERNEL = "gdpr-analytics"  # the kernel every notebook of notebooks/ names (report/kernel.py)
 
 
 @lru_cache(maxsize=1)
 def kernel_metadata() -> dict[str, Any]:
-    """{kernelspec, language_info} as JupyterLab writes them when this environment's python3 kernel connects."""
+    """{kernelspec, language_info} as JupyterLab writes them when this environment's gdpr-analytics kernel
+    connects; {} when the kernel is not installed (JupyterLab then asks for a kernel, and writes what it may)."""
     from ipykernel.ipkernel import IPythonKernel
-    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-    spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        return {}
     return {"kernelspec": {"display_name": spec.display_name, "language": spec.language, "name": KERNEL},
             "language_info": dict(IPythonKernel.language_info)}
 

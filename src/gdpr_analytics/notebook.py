@@ -35,7 +35,7 @@ from .core.assets import asset_dir
 from .core.errors import UsageError
 from .core.month import Month
 from .core.parameters import Parameters
-from .core.words import plural
+from .core.words import noun, plural
 from .engines.base import Engine
 from .engines.factory import reopen
 from .ingest.contract import PERSONAL_COLUMNS, TABLES
@@ -124,7 +124,8 @@ def frame_html(df: pd.DataFrame, *, max_rows: int = MAX_ROWS, more: str = "", fo
     pushed below long tables. Refuses personal-data columns."""
     personal = [c for c in df.columns if str(c) in PERSONAL_COLUMNS]
     if personal:
-        raise ValueError(f"refusing to show personal-data column(s) {', '.join(map(str, personal))}")
+        raise ValueError(f"refusing to show personal-data {noun(len(personal), 'column')} "
+                         f"{', '.join(map(str, personal))}")
     if df.empty:
         return '<p class="ga-note">No rows.</p>'
     shown = df.head(max_rows)

@@ -142,7 +142,16 @@ def test_dsr001_detail_gives_days_late(tmp_path):
          "closed_at": "2026-02-28T10:00:01"}])
     detail = evaluate_source(src, "2026-02").findings.detail.tolist()
     assert detail == ["erasure request received 2026-01-31T10:00:00Z; deadline 2026-02-28T10:00:00Z; "
-                      "closed 2026-02-28T10:00:01Z, 0 day(s) late"]
+                      "closed 2026-02-28T10:00:01Z, 0 days late"]
+
+
+@pytest.mark.parametrize("closed, late", [("2026-02-21T10:00:00", "1 day late"), ("2026-02-22T09:00:00", "2 days late")])
+def test_dsr001_detail_counts_days_in_words(tmp_path, closed, late):
+    """Deadline 2026-02-20T10:00:00Z; closed the next day, or two calendar days after (it said "day(s)")."""
+    src = write_source(tmp_path / "s", dsr_requests=[
+        {"request_id": "R1", "right": "access", "received_at": "2026-01-20T10:00:00", "closed_at": closed}])
+    assert evaluate_source(src, "2026-02").findings.detail.tolist() == [
+        f"access request received 2026-01-20T10:00:00Z; deadline 2026-02-20T10:00:00Z; closed {closed}Z, {late}"]
 
 
 def test_min001_vat_number_on_consumer_account(tmp_path):

@@ -236,7 +236,7 @@ def test_an_adequacy_list_that_does_not_validate_names_every_problem(tmp_path):
         "countries[1]: US is listed twice",
         "countries[2]: date missing",
         "countries[2]: code 'usa' is not an ISO 3166-1 alpha-2 code (two capital letters)",
-        "countries[3]: unknown key(s) until"]
+        "countries[3]: unknown key until"]
 
 
 def test_an_evidence_file_listing_a_transfer_twice_is_refused(tmp_path):

@@ -35,7 +35,7 @@ def source(tmp_path):
 EXPECTED_CSV = (
     "rule_id,severity,subject_type,subject_id,occurred_at,detail\n"
     "RET-001,high,customer,C1,2026-10-01T00:00:00Z,\"last order 2023-10-01T00:00:00Z; retention deadline "
-    "2026-10-01T00:00:00Z; not erased at the end of the month, 31 day(s) past the deadline\"\n"
+    "2026-10-01T00:00:00Z; not erased at the end of the month, 31 days past the deadline\"\n"
     "RET-004,high,customer,C2,2026-10-01T00:00:00Z,erased on 2026-10-01T00:00:00Z but still holds: email\n"
     "XB-001,high,access_event,E1,2026-10-05T08:00:00Z,processor 'wipro' is not declared in the policy; "
     "read on customers from IN\n"
@@ -115,7 +115,7 @@ def test_failed_load_keeps_the_previous_database(tmp_path, source):
                                        "O1,C404,2024-01-01T00:00:00,mystamp,web,1,1.00,paid\n")
     proc = run("load", "--source", source, "--db", db, check=False)
     assert proc.returncode == 1
-    assert "orders.csv: table orders, column customer_id: 1 row(s) refer to a customers.customer_id" in proc.stderr
+    assert "orders.csv: table orders, column customer_id: 1 row referring to a customers.customer_id" in proc.stderr
     assert "line 2 (order_id='O1', customer_id='C404')" in proc.stderr
     assert db.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.duckdb", "g.duckdb.results", "src"]

@@ -160,7 +160,7 @@ def test_a_bad_month_appended_in_place_leaves_the_database_as_it_was(copied):
     rows[1]["action"] = "steal"
     _write_partition(src, "2026-01", rows)
     with pytest.raises(DataError, match=r"^access_log/month=2026-01/data.parquet: table access_log, column "
-                                        r"action: 1 row\(s\) where the value is not one of "):
+                                        r"action: 1 row where the value is not one of "):
         load_to_file(src, db, show=False)
     assert _content(db) == before and _findings(db) == findings and _beside(db) == []
     shutil.rmtree(src / "access_log" / "month=2026-01")

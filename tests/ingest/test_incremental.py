@@ -115,7 +115,7 @@ def test_a_key_repeated_in_another_file_is_rejected_naming_both(three_months):
     with pytest.raises(DataError) as err:
         load_to_file(src, db, show=False)
     assert str(err.value) == (
-        "access_log/month=2026-10/data.parquet: table access_log, column event_id: 1 row(s) whose key is also "
+        "access_log/month=2026-10/data.parquet: table access_log, column event_id: 1 row whose key is also "
         "in access_log/month=2026-08/data.parquet; first offending rows: "
         "access_log/month=2026-10/data.parquet row 1 (event_id='E00102')")
     assert _sha(db) == digest
@@ -129,7 +129,7 @@ def test_a_bad_new_partition_leaves_the_database_as_it_was(three_months):
     rows[2]["action"] = "steal"
     _write_partition(src, "2026-10", rows)
     with pytest.raises(DataError, match=r"^access_log/month=2026-10/data.parquet: table access_log, column action: "
-                                        r"1 row\(s\) where the value is not one of read, write, export, delete, admin; "
+                                        r"1 row where the value is not one of read, write, export, delete, admin; "
                                         r"first offending rows: access_log/month=2026-10/data.parquet row 3 "):
         load_to_file(src, db, show=False)
     assert _sha(db) == digest

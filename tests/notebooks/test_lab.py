@@ -152,13 +152,15 @@ def test_a_notebook_is_read_with_the_description_its_kernel_gives():
 
     from gdpr_analytics import lab
 
-    nb = lab.described({"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"},
+    nb = lab.described({"metadata": {"kernelspec": {"name": "gdpr-analytics", "display_name": "Python 3"},
                                      "language_info": {"name": "python"}}, "cells": []})
-    spec = KernelSpecManager().get_kernel_spec("python3")
-    assert nb["metadata"] == {"kernelspec": {"name": "python3", "display_name": spec.display_name, "language": "python"},
+    spec = KernelSpecManager().get_kernel_spec("gdpr-analytics")
+    assert nb["metadata"] == {"kernelspec": {"name": "gdpr-analytics", "display_name": spec.display_name,
+                                             "language": "python"},
                               "language_info": IPythonKernel.language_info}
     other = {"metadata": {"kernelspec": {"name": "ir"}, "language_info": {"name": "R"}}}
     assert lab.described(json.loads(json.dumps(other))) == other
     for path in sorted((REPO / "notebooks").glob("*.ipynb")):
         kernelspec = json.loads(path.read_text(encoding="utf-8"))["metadata"]["kernelspec"]
-        assert kernelspec == {"display_name": spec.display_name, "language": "python", "name": "python3"}, path.name
+        assert kernelspec == {"display_name": spec.display_name, "language": "python",
+                              "name": "gdpr-analytics"}, path.name

@@ -8,6 +8,7 @@ scenario of test_stats_queries.py, with and without its optional tables.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -62,7 +63,7 @@ def test_committed_without_outputs_or_execution_counts(name):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{name}: cell {cell.id} has outputs"
     assert "papermill" not in nb.metadata and "widgets" not in nb.metadata
-    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert nb.metadata["kernelspec"]["name"] == "gdpr-analytics"  # share/jupyter/kernels/gdpr-analytics
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -262,7 +263,9 @@ def test_path_parameters_are_found_from_the_notebooks_folder(tmp_path, monkeypat
 @pytest.mark.slow
 def test_papermill_from_another_folder_with_the_notebooks_relative_path(sample_db, tmp_path):
     """What an analyst types from the repository root (or anywhere): the notebook's relative db_path is
-    taken from the notebooks' folder, not from where papermill runs."""
+    taken from the notebooks' folder, not from where papermill runs; the kernel the notebook names is
+    ours, so the run ends quietly: no `[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel` (the
+    interrupt jupyter_client sends at shutdown), no kernel warning about TCP (report/kernel.py)."""
     import os
 
     relative = os.path.relpath(sample_db, NOTEBOOKS)
@@ -272,7 +275,12 @@ def test_papermill_from_another_folder_with_the_notebooks_relative_path(sample_d
                            str(out), "-p", "month", "2026-09", "-p", "db_path", relative, "--no-progress-bar"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "2026-09" in out.read_text(encoding="utf-8")
+    assert "KeyboardInterrupt" not in proc.stderr and "[IPKernelApp]" not in proc.stderr, proc.stderr
+    assert "Executing notebook with kernel: gdpr-analytics" in proc.stderr
+    nb = json.loads(out.read_text(encoding="utf-8"))
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert len(outputs) >= 10 and not [o for o in outputs if o["output_type"] == "error"]
+    assert "2026-09" in json.dumps(outputs)
 
 
 def test_fifteen_rules_get_fifteen_colours():

@@ -95,7 +95,7 @@ def _broken(tmp_path, mutate):
     (lambda d: d.update(representative={"text": "Someone"}),
      "representative: a stated 'text' needs the 'notice' section (§) that states it"),
     (lambda d: d.update(joint_controllers={"maybe": "x"}),
-     "joint_controllers: unknown key(s) maybe (a statement has text, notice, not_stated, not_applicable)"),
+     "joint_controllers: unknown key maybe (a statement has text, notice, not_stated, not_applicable)"),
     (lambda d: d["security_measures"].pop("general_description"),
      "security_measures: missing 'general_description'"),
     (lambda d: d["processors"][1].update(contract={"not_stated": ""}),
@@ -122,7 +122,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
         load_policy(_broken(tmp_path, two))
     assert err.value.problems == ["activities[0] (P1): unknown data category 'shoe_size'",
                                   "transfers[0] (IN): recipient 'wipro' is not a declared processor"]
-    assert "(and 1 more problem(s): gdpr-analytics policy check lists them)" in str(err.value)
+    assert "(and 1 more problem: gdpr-analytics policy check lists them)" in str(err.value)
 
 
 def test_silences_are_data_not_omissions(policy):

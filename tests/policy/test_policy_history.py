@@ -282,9 +282,22 @@ def test_findings_and_policy_check_take_a_folder(db, two_versions):
     check = run("policy", "check", "--policy", two_versions)
     assert check.returncode == 0, check.stderr
     lines = check.stdout.splitlines()
-    assert lines[0] == f"policy {two_versions.resolve()}: valid (folder of versions, 2 version(s))"
+    assert lines[0] == f"policy {two_versions.resolve()}: valid (folder of versions, 2 versions)"
     assert lines[1].startswith("  v1.yml\tversion v1\tfrom 2026-01-01T00:00:00Z until 2026-10-15T00:00:00Z")
     assert lines[2].startswith("  v2.yml\tversion v2\tfrom 2026-10-15T00:00:00Z\tSHA-256 ")
+
+
+@pytest.mark.parametrize("folder, said", [(False, "one file, in force at every instant, 1 version"),
+                                          (True, "folder of versions, 2 versions")])
+def test_policy_check_counts_its_versions_in_words(two_versions, capsys, folder, said):
+    """`policy check` says "1 version" and "2 versions" (it said "version(s)")."""
+    import argparse
+
+    from gdpr_analytics.commands import policy as command
+
+    source = two_versions if folder else two_versions / "v1.yml"
+    command.run(argparse.Namespace(action="check", policy=source, evidence=None))
+    assert capsys.readouterr().out.splitlines()[0] == f"policy {source.resolve()}: valid ({said})"
 
 
 def test_a_bad_folder_fails_in_one_line_naming_the_file(tmp_path, db):

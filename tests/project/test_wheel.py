@@ -47,6 +47,12 @@ def test_the_wheel_carries_the_assets(wheel):
                    "gdpr_analytics/engines/spark/log4j2.properties", "gdpr_analytics/core/month.py"):
         assert wanted in names, wanted
     assert not [n for n in names if ".ipynb_checkpoints" in n or "__pycache__" in n]
+    # the kernel the notebooks name, into <prefix>/share/jupyter/kernels, and the provisioner it names
+    spec = "gdpr_analytics-0.1.0.data/data/share/jupyter/kernels/gdpr-analytics/kernel.json"
+    assert zipfile.ZipFile(wheel).read(spec) == (REPO / "share/jupyter/kernels/gdpr-analytics/kernel.json").read_bytes()
+    entry_points = zipfile.ZipFile(wheel).read("gdpr_analytics-0.1.0.dist-info/entry_points.txt").decode()
+    assert "[jupyter_client.kernel_provisioners]\ngdpr-analytics = gdpr_analytics.report.kernel:QuietProvisioner" \
+        in entry_points
 
 
 #: run in the fresh environment: every requirement the installed wheel declares (extras aside) is met
@@ -85,9 +91,15 @@ def test_installed_into_a_fresh_environment_it_runs_from_an_empty_folder(wheel, 
     # not read, so the checkout stays out of reach)
     (site_packages / "dependencies.pth").write_text("".join(f"{p}\n" for p in site.getsitepackages()),
                                                     encoding="utf-8")
-    # and their data files (nbconvert's templates, the kernel spec), where pip would have put them
-    (env_dir / "share").mkdir()
-    (env_dir / "share" / "jupyter").symlink_to(Path(sys.prefix) / "share" / "jupyter")
+    # and their data files (nbconvert's templates, the python3 kernel spec), where pip would have put them,
+    # beside the gdpr-analytics kernel spec the wheel installed
+    assert (env_dir / "share/jupyter/kernels/gdpr-analytics/kernel.json").is_file()
+    ours = Path(sys.prefix) / "share" / "jupyter"
+    for folder in (ours, ours / "kernels"):
+        for source in folder.iterdir():
+            target = env_dir / source.relative_to(sys.prefix)
+            if not target.exists():
+                target.symlink_to(source)
     empty = tmp_path / "empty"
     empty.mkdir()
     # nothing of the checkout: not on the path, not the working folder, no PYTHONPATH

@@ -227,7 +227,7 @@ def find_gaps(obs: Observation, policy: Policy) -> pd.DataFrame:
     for r in obs.extras[obs.extras["non_null"] > 0].itertuples(index=False):
         acts = processor if r.table_name == "uploads" else controller
         add("field filled but not declared", f"{r.table_name}.{r.column_name}",
-            f"the source held this column outside the data contract, with {int(r.non_null)} value(s)",
+            f"the source held this column outside the data contract, with {plural(int(r.non_null), 'value')}",
             "not a column of the data contract, and no declared data category covers it", acts, "§3")
 
     for cat in policy.data["data_categories"]:
@@ -269,7 +269,7 @@ def _seen_for(obs: Observation, role: str) -> pd.DataFrame:
 
 
 def activity_processors_seen(obs: Observation, role: str) -> str:
-    """'tcs: IN 120, BE 4; aws: IE 300' — every event for a controller activity, upload events for PR1."""
+    """'tcs: BE 4 events, IN 120 events; aws: IE 1 event' — every event for a controller activity, upload events for PR1."""
     seen = _seen_for(obs, role)
     if "access_log" not in obs.present:
         return "not assessed: the access log is absent from the source or does not cover the month"
@@ -279,8 +279,8 @@ def activity_processors_seen(obs: Observation, role: str) -> str:
     for proc, part in seen.groupby("processor", sort=True):
         flag = "" if part["declared_processor"].all() else " (not declared)"
         per_country = part.groupby("source_country", sort=True)["events"].sum()
-        per = ", ".join(f"{c} {int(n)}" for c, n in per_country.items())
-        parts.append(f"{proc}{flag}: {per} event(s)")
+        per = ", ".join(f"{c} {plural(int(n), 'event')}" for c, n in per_country.items())
+        parts.append(f"{proc}{flag}: {per}")
     return "; ".join(parts)
 
 
@@ -301,8 +301,9 @@ def activity_subjects_held(obs: Observation, policy: Policy, activity: dict) -> 
         if obs.uploads is None:
             return "not assessed: no uploads table in the source"
         u = obs.uploads
-        return (f"{int(u['uploads_held'].sum())} upload(s) held at the end of {obs.month.label}, "
-                f"of which {int(u['depicting_persons'].sum())} show persons")
+        return (f"{plural(int(u['uploads_held'].sum()), 'upload')} held at the end of {obs.month.label}, "
+                f"of which {int(u['depicting_persons'].sum()):,} "
+                f"{'shows' if int(u['depicting_persons'].sum()) == 1 else 'show'} persons")
     names = {s["key"]: s["name"] for s in policy.data["data_subjects"]}
     held = dict(zip(obs.subjects["account_type"], obs.subjects["customers_held"]))
     parts = []

@@ -8,7 +8,7 @@ and an analyst's notebook agree by construction, and a notebook opens in seconds
 
 Nothing stale is shown: results are stored under a key that is a SHA-256 of what they were computed
 from — the loaded data (the loader's fingerprint of every input file), the policy (the SHA-256 of the
-version(s) used), the parameters, the tool version and the code (every query file and module). Any change
+versions used), the parameters, the tool version and the code (every query file and module). Any change
 gives another key, so older results are never read again (`load` prunes the results of replaced data).
 When the store cannot be written (a read-only folder), results are computed in memory for this process.
 

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 import duckdb
 
 from ..core.errors import DataError
+from ..core.words import noun, plural
 from ..sql.portable import BLANKS
 from . import diagnose
 from .contract import Column, Table
@@ -236,7 +237,7 @@ class Checker:
         missing = [c for c in table.column_names if c not in cols]
         if missing:
             raise DataError(
-                f"{entry.label}: table {table.name} lacks required column(s) {', '.join(missing)} "
+                f"{entry.label}: table {table.name} lacks required {noun(len(missing), 'column')} {', '.join(missing)} "
                 f"(it has: {', '.join(c for c in cols if c not in _PARQUET_META)})"
             )
         extra = [c for c in cols if c not in table.column_names and c not in _PARQUET_META
@@ -255,9 +256,9 @@ class Checker:
         if problems:
             (column, what, cond), n = problems[0]
             show = [table.key, column] if column != table.key else [table.key]
-            more = f" (and {len(problems) - 1} more problem(s) in this table)" if len(problems) > 1 else ""
+            more = f" (and {plural(len(problems) - 1, 'more problem')} in this table)" if len(problems) > 1 else ""
             raise DataError(
-                f"{entry.label}: table {table.name}, column {column}: {n} row(s) where the value {what}; "
+                f"{entry.label}: table {table.name}, column {column}: {plural(n, 'row')} where the value {what}; "
                 f"first offending rows: {self.where(entry, rel, cond, show)}{more}"
             )
         # one pass counts the repeated keys; only when there are some, a second names them
@@ -265,7 +266,7 @@ class Checker:
             repeated = self._one(f"SELECT count({key}) - count(DISTINCT {key}) FROM {rel}")[0]
         if repeated:
             dup = f"{key} IN (SELECT {key} FROM {rel} GROUP BY 1 HAVING count(*) > 1)"
-            self.reject_if(entry, rel, dup, [table.key], f"column {table.key}: duplicate key in {{n}} row(s)")
+            self.reject_if(entry, rel, dup, [table.key], f"column {table.key}: duplicate key in {{rows}}")
         return Checked(rows, dict(zip(extra, extra_counts)), tuple(also_values))
 
     def native(self, rel: str, table: Table) -> frozenset[str]:
@@ -274,10 +275,11 @@ class Checker:
         return frozenset(c.name for c in table.columns if c.type in NATIVE_TYPES and types.get(c.name) == c.type)
 
     def reject_if(self, entry: Entry, rel: str, condition: str, show: list[str], what: str) -> None:
-        """Raise a DataError naming the first rows of rel where condition holds (what: "{n} …")."""
+        """Raise a DataError naming the first rows of rel where condition holds (what: "… {rows} …", the count
+        of those rows with its noun)."""
         n = self._one(f"SELECT count(*) FROM {rel} WHERE {condition}")[0]
         if n:
-            raise DataError(f"{entry.label}: table {entry.table.name}, {what.format(n=n)}; "
+            raise DataError(f"{entry.label}: table {entry.table.name}, {what.format(rows=plural(n, 'row'))}; "
                             f"first offending rows: {self.where(entry, rel, condition, show)}")
 
     def check_references(self, entry: Entry, rel: str, present: set[str]) -> None:
@@ -288,7 +290,7 @@ class Checker:
             cond = (f"{q(column)} IS NOT NULL AND {q(column)} NOT IN "
                     f"(SELECT {q(parent_col)} FROM {self._table(parent)})")
             self.reject_if(entry, rel, cond, [table.key, column],
-                           f"column {column}: {{n}} row(s) refer to a {parent}.{parent_col} that does not exist")
+                           f"column {column}: {{rows}} referring to a {parent}.{parent_col} that does not exist")
 
 
 def column_names(entry: Entry, where: str, written: list[str]) -> list[str]:

@@ -24,6 +24,8 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+from ..core.words import plural
+
 PREFIX = 1 << 20  # bytes looked at before DuckDB reads the file
 CHUNK = 1 << 20  # bytes read at once when streaming the whole file
 STRUCTURE_LINES = 1_000_000  # lines parsed with Python's csv module after a failed read
@@ -175,7 +177,7 @@ def _structure(path: Path, columns: int) -> str | None:
                     return None
                 if row and len(row) != columns:
                     hint = " (a value holding a comma must be quoted)" if len(row) > columns else ""
-                    return f"line {start} has {len(row)} field(s) where the header has {columns}{hint}"
+                    return f"line {start} has {plural(len(row), 'field')} where the header has {columns}{hint}"
                 start = reader.line_num + 1
         except csv.Error as exc:
             return f"line {start}: {_csv_reason(str(exc))}"

@@ -319,7 +319,7 @@ class _Build:
         for p in overlapping:
             cond = f"{key} IN (SELECT {key} FROM main.{q(p['part'])})"
             self.checker.reject_if(unit, rel, cond, [table.key],
-                                   f"column {table.key}: {{n}} row(s) whose key is also in {p['file']}")
+                                   f"column {table.key}: {{rows}} whose key is also in {p['file']}")
         # rows in time order, so that a month's queries skip the row groups of other months; a file of one
         # month (a monthly partition) needs no sorting: every month query takes all of it or none
         one_month = tmin is not None and (tmin.year, tmin.month) == (tmax.year, tmax.month)

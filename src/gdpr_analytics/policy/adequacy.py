@@ -24,6 +24,7 @@ import yaml
 
 from ..core.assets import asset_dir
 from ..core.errors import PolicyError
+from ..core.words import noun
 from .validation import as_date
 
 FILE_NAME = "adequacy.yml"
@@ -91,7 +92,7 @@ def check_country(i: int, entry: Any, seen: set[str]) -> list[str]:
     out = [f"{where}: {k} missing" for k in ("code", "name", "decision", "date") if not entry.get(k)]
     unknown = set(entry) - ENTRY_KEYS
     if unknown:
-        out.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        out.append(f"{where}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(unknown))}")
     code = entry.get("code")
     if code is not None:
         if not (isinstance(code, str) and len(code) == 2 and code.isalpha() and code.isupper()):

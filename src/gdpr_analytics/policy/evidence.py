@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from ..core.errors import PolicyError, UsageError
+from ..core.words import noun
 from ..sql.portable import BLANKS
 from .validation import ACTIONS, RESOURCES, as_date
 
@@ -176,7 +177,7 @@ def _problems(data: Any) -> list[str]:
             return
         unknown = set(e) - ENTRY_KEYS
         if unknown:
-            out.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; an entry has "
+            out.append(f"{where}: unknown {noun(len(unknown), 'key')} {', '.join(sorted(unknown))}; an entry has "
                        + ", ".join(sorted(ENTRY_KEYS)))
         if not e.get("not_applicable"):
             if not e.get("text"):

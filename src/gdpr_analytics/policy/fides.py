@@ -60,7 +60,7 @@ def legal_bases(activity: dict) -> list[str]:
 
 
 def declarations(policy: Policy, activity: dict, evidence=None) -> list[dict[str, Any]]:
-    """The activity's privacy declaration(s): one per legal basis (one without a basis when none is stated)."""
+    """The activity's privacy declarations: one per legal basis (one without a basis when none is stated)."""
     cells = register.entries(policy, activity, evidence)
     special = [policy.category(k).get("special_category") for k in activity["data_categories"]]
     others = [register.other_recipient(policy, k)["name"] for k in activity.get("other_recipients") or []]

@@ -2,7 +2,7 @@
 
 A folder holds one file per version (`*.yml`, `*.yaml`), each the whole policy with
 `policy.effective_from: "YYYY-MM-DD"`: in force from that day's first instant (UTC) until the next
-version's. `load_history` rejects, naming the file(s): a folder with no version, a file that does not
+version's. `load_history` rejects, naming the files: a folder with no version, a file that does not
 parse or validate, a version without effective_from, two versions of one date, versions of different
 policies. A month that starts before the earliest version is refused (`check_covers`): the suite does
 not know what was in force then.
@@ -168,7 +168,7 @@ def _midnight(d: date) -> datetime:
 
 def load_history(path: str | Path | None = None, evidence: str | Path | None = None) -> PolicyHistory:
     """A policy file (in force at every instant) or a folder of versions, read with the controller's
-    evidence file when one is given; PolicyError naming the file(s)."""
+    evidence file when one is given; PolicyError naming the files."""
     history = _load_history(path)
     return history.with_evidence(load_evidence(evidence)) if evidence is not None else history
 

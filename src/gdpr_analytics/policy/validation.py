@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import PolicyError
+from ..core.words import noun, plural
 from ..ingest.contract import ACCESS_LOG, TABLES
 
 REQUIRED_SECTIONS = (
@@ -45,7 +46,7 @@ class PolicyInvalid(PolicyError):
 
     def __init__(self, path: Path, problems: list[str]):
         self.path, self.problems = path, problems
-        more = f" (and {len(problems) - 1} more problem(s): gdpr-analytics policy check lists them)" \
+        more = f" (and {plural(len(problems) - 1, 'more problem')}: gdpr-analytics policy check lists them)" \
             if len(problems) > 1 else ""
         super().__init__(f"policy {path}: {problems[0]}{more}")
 
@@ -140,7 +141,8 @@ class Problems:
             return
         unknown = set(value) - {"text", "notice", "not_stated", "not_applicable"}
         if unknown:
-            self.fail(where, f"unknown key(s) {', '.join(sorted(unknown))} (a statement has text, notice, "
+            self.fail(where, f"unknown {noun(len(unknown), 'key')} {', '.join(sorted(unknown))} "
+                             "(a statement has text, notice, "
                              "not_stated, not_applicable)")
         if "text" not in value and "not_stated" not in value and "not_applicable" not in value:
             self.fail(where, "needs 'text' (what the notice states), 'not_stated' (what it leaves unsaid) or "

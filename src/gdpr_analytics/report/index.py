@@ -85,6 +85,7 @@ def environment():
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda n: "—" if n is None else f"{int(n):,}"
+    env.filters["plural"] = plural
     return env
 
 

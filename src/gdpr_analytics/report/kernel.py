@@ -1,4 +1,4 @@
-"""The kernel a report notebook runs in: shut down without an interrupt, its own log kept out of our stderr.
+"""The kernels the notebooks run in: shut down without an interrupt, the report's own log kept out of our stderr.
 
 jupyter_client's `shutdown_kernel` sends the kernel SIGINT before it asks it to shut down, whatever the
 kernel is doing; when the signal lands while ipykernel is still handling a message (papermill's last
@@ -11,14 +11,24 @@ any other time (a cell past its timeout) is sent as usual.
 The kernel's own stdout and stderr (never a cell's output, which travels over the messaging channels) go
 to `kernel.log` in its working folder, not to our stderr; a report that fails because the kernel died
 quotes that log's last line.
+
+The same holds outside the report. The notebooks name the kernel `gdpr-analytics`
+(share/jupyter/kernels/gdpr-analytics/kernel.json, installed into the environment's share/jupyter/kernels
+with the package): this interpreter's ipykernel, its log at ERROR (so not ipykernel's warning that a local
+kernel talks over TCP), started through `QuietProvisioner` (registered under that name in pyproject.toml),
+which sends no SIGINT to a kernel its manager is shutting down. So a hand-run `papermill`, `jupyter
+nbconvert --execute` or JupyterLab, each with jupyter_client's default manager, ends its kernel as the
+report does.
 """
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 
 LOG_NAME = "kernel.log"
 
@@ -48,6 +58,16 @@ class LoggedKernelManager(AsyncKernelManager):
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+class QuietProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, except that it sends no SIGINT to a kernel its manager is shutting
+    down (the kernel spec `gdpr-analytics` names it); an interrupt at any other time is sent as usual."""
+
+    async def send_signal(self, signum: int) -> None:
+        if signum == signal.SIGINT and getattr(self.parent, "shutting_down", False):
+            return
+        await super().send_signal(signum)
 
 
 def last_log_line(folder: Path) -> str:

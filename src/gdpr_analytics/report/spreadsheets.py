@@ -42,7 +42,7 @@ CONTROLLER_COLUMNS = [
     ("Data combination", "data_combination"),
     ("Original source of the data", "source"),
     ("Recipient category", "recipients"),
-    ("Processor(s)", "processors"),
+    ("Processors", "processors"),
     ("Processor contract (Art. 28)", "processor_contracts"),
     ("Third country or international organisation", "third_country_transfers"),
     ("Nature of the transfer", "transfer_nature"),
@@ -75,7 +75,7 @@ PROCESSOR_COLUMNS = [
     ("Vulnerable data subjects", "vulnerable_subjects"),
     ("Retention period, per data category", "retention"),
     ("Original source of the data", "source"),
-    ("Sub-processor(s)", "processors"),
+    ("Sub-processors", "processors"),
     ("Contracts (Art. 28): with the controller, with sub-processors", "processor_contracts"),
     ("Third country or international organisation", "third_country_transfers"),
     ("Nature of the transfer", "transfer_nature"),
@@ -159,7 +159,7 @@ def write_ropa_xlsx(ctx: MonthContext, record: pd.DataFrame, path: str | Path) -
 
     - "Identification": the model's identification tab — controller (name, enterprise number, address,
       telephone, e-mail), data protection officer, contact for data subjects, representative, joint
-      controllers — once, and the policy version(s) the record is built from;
+      controllers — once, and the policy versions the record is built from;
     - "Controller (Art. 30(1))": one row per activity as controller, in the model's column groups
       (business process, identification of the processing, data and data subjects, processors,
       transfers, security, rights, status);

@@ -102,7 +102,7 @@ _MACROS = [
     "(420 + floor((rnd(k, salt) + rnd(k, salt || '2')) / 2 * 990) - brussels_offset(ts)) * 60 + rint(k, salt || 's', 60))",
     "CREATE TEMP MACRO iso(ts) AS strftime(ts, '%Y-%m-%dT%H:%M:%S')",
     # text without accents, spaces or punctuation, for e-mail addresses
-    "CREATE TEMP MACRO mailpart(s) AS regexp_replace(lower(strip_accents(s)), '[^a-z0-9]', '', 'g')",
+    "CREATE TEMP MACRO mailpart(txt) AS regexp_replace(lower(strip_accents(txt)), '[^a-z0-9]', '', 'g')",
     "CREATE TEMP MACRO digits(k, salt, n) AS lpad(CAST(rint(k, salt, CAST(10 ** n AS BIGINT)) AS VARCHAR), n, '0')",
 ]
 

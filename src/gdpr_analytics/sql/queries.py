@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.assets import asset_dir
+from ..core.words import noun
 
 _HEADER = re.compile(r"^--\s*([a-z_]+):\s*(.*?)\s*$")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -83,5 +84,5 @@ def bind(query: Query, params: dict[str, Any]) -> dict[str, Any]:
     """The parameters the query declares, taken from params; a missing one is an error."""
     missing = [p for p in query.params if p not in params]
     if missing:
-        raise KeyError(f"query {query.name} needs parameter(s) {', '.join(missing)}")
+        raise KeyError(f"query {query.name} needs {noun(len(missing), 'parameter')} {', '.join(missing)}")
     return {p: params[p] for p in query.params}

@@ -44,6 +44,7 @@ import pandas as pd
 from ...core.assets import code_fingerprint
 from ...core.errors import EngineError, GdprAnalyticsError, first_line
 from ...core.instants import format_instant
+from ...core.words import plural
 from ...ingest import coverage, rollups
 from ...ingest.checks import q, typed, typed_select
 from ...ingest.contract import TABLES
@@ -132,7 +133,7 @@ def as_duckdb_frame(table, types: list[tuple[str, str]]) -> pd.DataFrame:
     DuckDB's types and converted by DuckDB, so dtypes and values are the DuckDB engine's."""
 
     if table.num_columns != len(types):
-        raise GdprAnalyticsError(f"Spark gave {table.num_columns} column(s) where DuckDB gives {len(types)}")
+        raise GdprAnalyticsError(f"Spark gave {plural(table.num_columns, 'column')} where DuckDB gives {len(types)}")
     table = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
     select = ", ".join(f"CAST(c{i} AS {t}) AS {q(name)}" for i, (name, t) in enumerate(types))
     con = duckdb.connect()
