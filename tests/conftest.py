@@ -95,6 +95,7 @@ def _uses_spark(item) -> bool:
         or name.startswith("test_spark")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     """How `make test` (`-n 2 --dist loadgroup`) shares the work between its two xdist workers:
     - every test that starts a JVM runs on one worker: one warm JVM instead of one per worker fighting for

@@ -1,5 +1,6 @@
 """environment.yml and pyproject.toml name the same dependencies, with the same lower bounds."""
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -46,3 +47,13 @@ def test_environment_yml_lists_the_spark_connect_client_as_pyspark_requires_it()
             name, bound = _split(spec)
             required[name] = bound
     assert {k: listed[k] for k in CONNECT_CLIENT} == {k: required[k] for k in CONNECT_CLIENT}
+
+
+def test_make_test_runs_each_file_in_its_xdist_group(request):
+    """`make test` shares its work by pytest-xdist's groups (tests/conftest.py: the JVM tests together, every
+    other file on one worker). pytest 9 builds test ids xdist 3.8 cannot tag with their group, and grouping then
+    stops without a word (pytest-dev/pytest-xdist#1386): under `--dist loadgroup` this test's id must carry it."""
+    group = "tests/project/test_environment.py"
+    assert [m.args[0] for m in request.node.iter_markers("xdist_group")] == [group]
+    if os.environ.get("PYTEST_XDIST_WORKER") and request.config.getvalue("loadgroup"):
+        assert request.node.nodeid.endswith(f"@{group}"), request.node.nodeid
