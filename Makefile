@@ -44,9 +44,10 @@ lab: install
 	    --LabApp.extension_manager=readonly --LabApp.app_settings_dir=$(CURDIR)/.jupyterlab/app-settings \
 	    --ServerApp.contents_manager_class=gdpr_analytics.lab.NotebookContents $(LAB_ARGS)
 
-# Two workers (pytest-xdist); every test that starts a JVM runs on one of them (tests/conftest.py).
+# Two workers (pytest-xdist); every test that starts a JVM runs on one of them, every other file on one, the
+# longest groups first (tests/conftest.py).
 # One part quickly: .venv/bin/python -m pytest tests/analysis -m "not slow" (README: Tests).
-TEST_ARGS ?= -n 2 --dist loadgroup
+TEST_ARGS ?= -n 2 --dist loadgroup --no-loadscope-reorder
 test: install-spark
 	$(BIN)/python -m pytest $(TEST_ARGS)
 

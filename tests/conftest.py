@@ -101,12 +101,18 @@ def pytest_collection_modifyitems(config, items):
     - every test that starts a JVM runs on one worker: one warm JVM instead of one per worker fighting for
       the two cores; they are scheduled first, since together they are the longest group;
     - every other test runs with the rest of its file: a file's module-scoped fixtures (a report, an
-      executed notebook, a running JupyterLab) are built once, not once per worker that gets one of its tests.
+      executed notebook, a running JupyterLab) are built once, not once per worker that gets one of its tests;
+    - the longest groups go first (the JVM tests, then the files with a test marked slow), so that the run
+      does not end with one worker on a long file and the other idle (Makefile: --no-loadscope-reorder keeps
+      this order instead of xdist's, by number of tests).
     """
+    slow_files = set()
     for item in items:
-        group = "spark" if _uses_spark(item) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-    items.sort(key=lambda item: not _uses_spark(item))
+        file = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("spark" if _uses_spark(item) else file))
+        if item.get_closest_marker("slow"):
+            slow_files.add(file)
+    items.sort(key=lambda item: (not _uses_spark(item), item.nodeid.split("::")[0] not in slow_files))
 
 
 @pytest.fixture(scope="session")
