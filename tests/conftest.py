@@ -69,7 +69,23 @@ def spark():
         if in_ci():
             pytest.fail(f"the Spark engine cannot run in CI: {why}")
         pytest.skip(f"the Spark engine cannot run here: {why}")
-    return session.local_session()
+    # This session runs the many tiny queries of the rule, coverage and parity tests in this process:
+    # expressions interpreted instead of compiled, and no adaptive re-planning, cost a fifth less CPU there
+    # (tests/analysis/test_rules_retention.py -k spark: 116 -> 92 CPU-s) and give the same answers (the parity
+    # tests compare bytes with DuckDB). The commands the tests run as processes (report/findings --engine
+    # spark, the Spark Connect server) keep Spark's defaults, as the product does: the variable is set only
+    # while this JVM starts.
+    before = os.environ.get("PYSPARK_SUBMIT_ARGS")
+    os.environ["PYSPARK_SUBMIT_ARGS"] = ("--conf spark.sql.codegen.wholeStage=false --conf "
+                                         "spark.sql.codegen.factoryMode=NO_CODEGEN --conf "
+                                         "spark.sql.adaptive.enabled=false pyspark-shell")
+    try:
+        return session.local_session()
+    finally:
+        if before is None:
+            os.environ.pop("PYSPARK_SUBMIT_ARGS", None)
+        else:
+            os.environ["PYSPARK_SUBMIT_ARGS"] = before
 
 
 @pytest.fixture(params=["duckdb", "spark"])
