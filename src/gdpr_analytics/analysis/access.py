@@ -16,7 +16,9 @@ table and over the access log (the named queries of queries/access/, run against
 - **consultations**: each access-log event on the subject (customer_id = the subject) before `as_of`,
   oldest first, with the purpose as far as the data shows it (the ticket, else the processor's declared
   service); **table_operations**: events with no customer_id on a resource holding their data while it
-  held it (exports, bulk reads) that may have included it.
+  held it (exports, bulk reads) that may have included it. A large log holds millions of those (6.1M at
+  50M events), so they are counted, not listed: one entry per resource, processor, country, action (and
+  actor with actors) and policy version in force, with its totals and `by_day`, the count per UTC day.
 Actor IDs are withheld unless `with_actors` (C-579/21: the dates and purposes of each consultation are owed,
 not as a rule the employees' identities); source IPs are never read.
 
@@ -137,14 +139,19 @@ def _processor_name(policy, key: str) -> tuple[str, bool]:
     return key, False
 
 
+def _service(policy, processor: str) -> str:
+    """Why a processor reaches the data, as far as the notice says: its declared service."""
+    _, declared = _processor_name(policy, processor)
+    if not declared:
+        return "a processor the privacy notice does not name"
+    proc = policy.processor(processor.strip().lower())
+    return f"the processor's declared service: {proc.get('service', proc['role'])} ({proc['notice']})"
+
+
 def _purpose_of(policy, event: dict) -> str:
     if event.get("ticket_id"):
         return f"ticket {event['ticket_id']}"
-    name, declared = _processor_name(policy, event["processor"])
-    if not declared:
-        return "no ticket; a processor the privacy notice does not name"
-    proc = policy.processor(event["processor"].strip().lower())
-    return f"no ticket; the processor's declared service: {proc.get('service', proc['role'])} ({proc['notice']})"
+    return f"no ticket; {_service(policy, event['processor'])}"
 
 
 def _policy_at(history, instant: str, default):
@@ -165,6 +172,45 @@ def _event(history, default, row: dict, with_actors: bool) -> dict[str, Any]:
            "purpose": _purpose_of(policy, row)}
     if with_actors:
         out["actor_id"] = row["actor_id"]
+    return out
+
+
+def _operations(history, default, df: pd.DataFrame, with_actors: bool) -> dict[str, list[dict[str, Any]]]:
+    """Per subject, the day counts of access/table_operations grouped by resource, processor, country, action
+    (and actor) and by the policy version in force on the day (versions start at a day's first instant),
+    each group named and explained by that version, with its totals and `by_day`: [day, events, records,
+    events with a ticket], oldest first."""
+    at_day: dict[str, Any] = {}
+    groups: dict[str, dict[tuple, dict[str, Any]]] = {}
+    columns = ("customer_id", "resource", "day", "processor", "source_country", "action", "actor_id", "events",
+               "records", "with_ticket")
+    for subject, resource, day, processor, country, action, actor, events, records, tickets in zip(
+            *(df[c].tolist() for c in columns)):
+        policy = at_day.get(day)
+        if policy is None:
+            policy = at_day[day] = _policy_at(history, f"{day}T00:00:00Z", default)
+        actor = None if not with_actors or _missing(actor) else str(actor)
+        key = (resource, processor, country, action, actor or "", policy.version)
+        group = groups.setdefault(subject, {}).get(key)
+        if group is None:
+            group = {"resource": resource, "processor": processor,
+                     "processor_name": _processor_name(policy, processor)[0], "country": country, "action": action}
+            if with_actors:
+                group["actor_id"] = actor
+            group.update({"policy_version": policy.version, "purpose": _service(policy, processor), "events": 0,
+                          "records": 0, "with_ticket": 0, "days": 0, "first_day": day, "last_day": day,
+                          "by_day": []})
+            groups[subject][key] = group
+        group["by_day"].append([day, int(events), int(records), int(tickets)])
+    out: dict[str, list[dict[str, Any]]] = {}
+    for subject, by_key in groups.items():
+        for group in by_key.values():
+            group["by_day"].sort()
+            days = group["by_day"]
+            group.update(events=sum(d[1] for d in days), records=sum(d[2] for d in days),
+                         with_ticket=sum(d[3] for d in days), days=len(days), first_day=days[0][0],
+                         last_day=days[-1][0])
+        out[subject] = [by_key[k] for k in sorted(by_key, key=lambda k: (k[:5], by_key[k]["first_day"]))]
     return out
 
 
@@ -211,7 +257,7 @@ def art15(policy, evidence, subject: str, held: dict[str, list[dict]], consultat
     for e in consultations:
         reached[e["processor"]]["consultations"] += 1
     for e in operations:
-        reached[e["processor"]]["table_operations"] += 1
+        reached[e["processor"]]["table_operations"] += e["events"]
     eea = set(policy.eea)
     recipients = []
     for key in sorted(reached):
@@ -330,8 +376,8 @@ def build_packs(engine: Engine, history, subjects: list[str], as_of: datetime, *
         for row in _rows(engine.run("access/consultations", as_of=as_of), kinds):
             events[row["customer_id"]].append(_event(history, policy, row, with_actors))
         engine.register_access(subjects, _spans(held, as_of))
-        for row in _rows(engine.run("access/table_operations", as_of=as_of), kinds):
-            operations[row["customer_id"]].append(_event(history, policy, row, with_actors))
+        df = engine.run("access/table_operations", as_of=as_of, with_actors=with_actors)
+        operations.update(_operations(history, policy, df, with_actors))
     versions = [{"version": v.version, "file": v.path.name, "sha256": v.sha256, "valid_from":
                  v.describe()["valid_from"], "valid_to": v.describe()["valid_to"],
                  "used_for": "the Art. 15 information" if v is version else "judging consultations in force then"}

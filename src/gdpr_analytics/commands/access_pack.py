@@ -74,5 +74,5 @@ def run(args: argparse.Namespace) -> None:
             request_of[name] = subject
         folder = write_pack(pack, args.out, name)
         print(f"access pack written: {folder} ({plural(len(pack.consultations), 'consultation')}, "
-              f"{plural(len(pack.table_operations), 'table operation')})", file=sys.stderr)
+              f"{plural(sum(g['events'] for g in pack.table_operations), 'table operation')})", file=sys.stderr)
         pack.request_id = None
