@@ -107,7 +107,8 @@ def _uses_spark(item) -> bool:
     """A test that starts a JVM: it asks for the Spark session, runs a rule on the Spark engine, or is one
     of the Spark engine's own files (parity, Spark Connect)."""
     name = item.nodeid.split("::")[0].rsplit("/", 1)[-1]
-    return "spark" in getattr(item, "fixturenames", ()) or item.nodeid.endswith("[spark]") \
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return "spark" in getattr(item, "fixturenames", ()) or "spark" in params.values() \
         or name.startswith("test_spark")
 
 

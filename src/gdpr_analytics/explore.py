@@ -124,8 +124,8 @@ def show_access_pack(engine: Engine, customer_id: str, as_of: str | None = None,
                         "legal basis": p["legal_basis"]["text"]} for p in a["purposes"]])),
         ("Processors that reached their data (Art. 15(1)(c))", pd.DataFrame(a["recipients"])),
         ("Consultations (layer 2)", pd.DataFrame(pack.consultations)),
-        ("Operations on whole tables while they held the data (counted per day in the pack)",
-         pd.DataFrame([{k: v for k, v in g.items() if k != "by_day"} for g in pack.table_operations])),
+        ("Operations on whole tables while they held the data (counted per month in the pack)",
+         pd.DataFrame([{k: v for k, v in g.items() if k != "by_month"} for g in pack.table_operations])),
     ]
     for title, df in sections:
         display(HTML(f"<h4>{title}</h4>"))

@@ -5,13 +5,15 @@ The source (as_of 2026-11-01, policy folder of two versions: the second, from 20
   (2025-02-01), send S1, an access request R1 still open; consultations E1 (30 September 23:59:59, ticket),
   E2 (1 October 00:00:00, no ticket), E3b (10 October, Wipro before the policy names it), E3 (16 October,
   Wipro named), E9 after as_of (not listed); whole-table operations X1 (before C1 existed: not counted), X8
-  (08:59:59 on the day C1 was created at 09:00: not counted) and X9 (09:00:00 that day: counted), X2, X10
-  and X3 (on customers, counted), X4 (on uploads after U1: counted), X5 and X6 (Wipro on marketing on
-  either side of v2's first second: two groups);
+  (08:59:59 on the day C1 was created at 09:00: not counted) and X9 (09:00:00 that day: counted), X2, X10,
+  X3 and X11 (on customers, counted), X4 (on uploads after U1: counted), X5 and X6 (Wipro on marketing on
+  either side of v2's first second: two entries);
 - C2, a neighbour with hostile values and its own events: nothing of it may reach C1's pack;
 - C3, erased 2026-06-01: what remains held, a consultation after the erasure (also a RET-005 finding), and
   X8, X9 (one day, both inside its span) and X2 counted, X10 (at the erasure instant) and X3 not;
-- C4, created 2026-08-01: no consultation, no table operation.
+- C4, created 2026-08-01: no consultation, no table operation;
+- C5, created 2026-07-01, erased 2026-07-15 12:00:00: on its last day X3 (00:00:00) is counted, X11 (12:00:00,
+  the erasure instant) is not.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def source(tmp_path_factory) -> Path:
              "created_at": "2024-01-01T00:00:00"},
             {"customer_id": "C3", "created_at": "2024-01-01T00:00:00", "erased_at": "2026-06-01T00:00:00"},
             {"customer_id": "C4", "first_name": "Dirk", "created_at": "2026-08-01T00:00:00"},
+            {"customer_id": "C5", "created_at": "2026-07-01T00:00:00", "erased_at": "2026-07-15T12:00:00"},
         ],
         orders=[{"order_id": "O1", "customer_id": "C1", "ordered_at": "2024-02-29T12:00:00", "total_eur": "12.5"},
                 {"order_id": "O2", "customer_id": "C2", "ordered_at": "2025-01-01T00:00:00"}],
@@ -95,6 +98,8 @@ def source(tmp_path_factory) -> Path:
                    records="400", ticket=None, actor="ACT-8"),
             _event("X10", "2026-06-01T00:00:00", None, processor="bpost", country="BE", action="read", records="20",
                    ticket=None),
+            _event("X11", "2026-07-15T12:00:00", None, processor="bpost", country="BE", action="read", records="5",
+                   ticket=None),
         ])
     return folder
 
@@ -128,7 +133,7 @@ def packs(db, history):
     from gdpr_analytics.engines.duckdb import DuckDBEngine
 
     with DuckDBEngine(db, history=history) as engine:
-        return build_packs(engine, history, ["C1", "C3", "C4"], AS_OF)
+        return build_packs(engine, history, ["C1", "C3", "C4", "C5"], AS_OF)
 
 
 def test_consultations_across_a_month_end_and_two_policy_versions(packs):
@@ -161,7 +166,7 @@ def test_the_rows_held_and_the_art15_information(packs):
     assert [p["activity"] for p in a["purposes"]] == ["P1", "P2", "P4", "P5", "PR1"]
     assert [c["key"] for c in a["categories"]] == ["first_name", "last_name", "address", "email", "uploaded_media"]
     assert [(r["processor"], r["consultations"], r["table_operations"]) for r in a["recipients"]] == [
-        ("bpost", 0, 5), ("tcs", 2, 0), ("wipro", 2, 2)]
+        ("bpost", 0, 6), ("tcs", 2, 0), ("wipro", 2, 2)]
     assert [(t["country"], t["processors"]) for t in a["transfers"]] == [("IN", ["tcs", "wipro"])]
     assert a["transfers"][0]["safeguards"]["state"] == "to complete"  # §6 names no Art. 46 tool
     # 29 February 2024 + 3 years = 28 February 2027, as the retention rule counts
@@ -172,21 +177,22 @@ def test_the_rows_held_and_the_art15_information(packs):
     assert add_years(datetime(2024, 2, 29), 4) == datetime(2028, 2, 29)
 
 
-def _groups(pack):
-    return [(g["resource"], g["processor_name"], g["country"], g["action"], g["policy_version"], g["by_day"])
+def _entries(pack):
+    return [(g["resource"], g["processor_name"], g["country"], g["action"], g["policy_version"], g["by_month"])
             for g in pack.table_operations]
 
 
-def test_table_operations_counted_per_day_only_while_the_data_was_held(packs):
+def test_table_operations_counted_only_while_the_data_was_held(packs):
     # C1 was created at 2024-01-10 09:00:00: X8 at 08:59:59 that day is not counted, X9 at 09:00:00 is; X1
     # (2023) is before C1 existed. Days before the earliest version are judged by the version at as_of (v2).
     # Wipro on marketing: 14 October under v1 (not named), 15 October 00:00:00 under v2 (named)
-    assert _groups(packs["C1"]) == [
-        ("customers", BPOST, "BE", "export", "v2", [["2024-01-10", 1, 400, 0], ["2025-06-01", 1, 800, 1]]),
-        ("customers", BPOST, "BE", "read", "v1", [["2026-06-01", 1, 20, 0], ["2026-07-15", 1, 900, 0]]),
-        ("marketing", "wipro", "IN", "read", "v1", [["2026-10-14", 1, 40, 0]]),
-        ("marketing", "Wipro", "IN", "read", "v2", [["2026-10-15", 1, 60, 1]]),
-        ("uploads", BPOST, "BE", "export", "v2", [["2025-03-01", 1, 70, 0]]),
+    # by_month: [month, days, events, records, events with a ticket]
+    assert _entries(packs["C1"]) == [
+        ("customers", BPOST, "BE", "export", "v2", [["2024-01", 1, 1, 400, 0], ["2025-06", 1, 1, 800, 1]]),
+        ("customers", BPOST, "BE", "read", "v1", [["2026-06", 1, 1, 20, 0], ["2026-07", 1, 2, 905, 0]]),
+        ("marketing", "wipro", "IN", "read", "v1", [["2026-10", 1, 1, 40, 0]]),
+        ("marketing", "Wipro", "IN", "read", "v2", [["2026-10", 1, 1, 60, 1]]),
+        ("uploads", BPOST, "BE", "export", "v2", [["2025-03", 1, 1, 70, 0]]),
     ]
     first = packs["C1"].table_operations[0]
     assert (first["events"], first["records"], first["with_ticket"], first["days"], first["first_day"],
@@ -194,23 +200,33 @@ def test_table_operations_counted_per_day_only_while_the_data_was_held(packs):
     wipro_v1, wipro_v2 = packs["C1"].table_operations[2:4]
     assert wipro_v1["purpose"] == "a processor the privacy notice does not name"
     assert wipro_v2["purpose"] == "the processor's declared service: Support desk (§5)"
-    assert "actor_id" not in first
     # C3 (created 2024-01-01, erased 2026-06-01 00:00:00): X8 and X9 on one day inside its span, X2; X10 at the
     # erasure instant and X3 after it are not counted
-    assert _groups(packs["C3"]) == [
-        ("customers", BPOST, "BE", "export", "v2", [["2024-01-10", 2, 700, 0], ["2025-06-01", 1, 800, 1]])]
+    assert _entries(packs["C3"]) == [
+        ("customers", BPOST, "BE", "export", "v2", [["2024-01", 1, 2, 700, 0], ["2025-06", 1, 1, 800, 1]])]
+    # C5 (2026-07-01 to 2026-07-15 12:00:00): on its last day X3 at 00:00:00 counts, X11 at 12:00:00 does not
+    assert _entries(packs["C5"]) == [("customers", BPOST, "BE", "read", "v1", [["2026-07", 1, 1, 900, 0]])]
 
 
-def test_the_page_counts_the_table_operations_and_the_json_keeps_each_day(packs):
+def test_the_first_and_last_days_read_alone_or_in_one_pass_give_the_same_packs(db, history, packs):
+    from gdpr_analytics.engines.duckdb import DuckDBEngine
+
+    with DuckDBEngine(db, history=history) as engine:
+        one_pass = build_packs(engine, history, ["C1", "C3", "C4", "C5"], AS_OF, edge_queries=0)
+    assert {s: p.table_operations for s, p in one_pass.items()} == {s: p.table_operations for s, p in packs.items()}
+
+
+def test_the_page_counts_the_table_operations_and_the_json_keeps_each_month(packs):
     files = files_of(packs["C1"])
     page = files["index.html"].decode()
-    assert "Operations on whole tables while they held your data (7)" in page
-    row = ("<tr><td>customers</td><td>bpost (own staff)</td><td>BE</td><td>export</td><td>2024-01-10</td><td>2025-06-01</td>"
-           '<td class="num">2</td><td class="num">2</td><td class="num">1</td><td class="num">1,200</td>')
+    assert "Operations on whole tables while they held your data (8)" in page
+    row = ("<tr><td>customers</td><td>bpost (own staff)</td><td>BE</td><td>export</td><td>2024-01-10</td>"
+           '<td>2025-06-01</td><td class="num">2</td><td class="num">2</td><td class="num">1</td>'
+           '<td class="num">1,200</td>')
     assert row in page
     text = files["pack.json"].decode()
-    assert '"by_day": [["2024-01-10",1,400,0],["2025-06-01",1,800,1]]' in text  # one line per group
-    assert json.loads(text)["table_operations"][0]["by_day"][1] == ["2025-06-01", 1, 800, 1]
+    assert '"by_month": [["2024-01",1,1,400,0],["2025-06",1,1,800,1]]' in text  # one line per entry
+    assert json.loads(text)["table_operations"][0]["by_month"][1] == ["2025-06", 1, 1, 800, 1]
 
 
 def test_an_erased_subject_and_a_subject_with_nothing_recorded(packs):
@@ -259,9 +275,7 @@ def test_with_actors_includes_actor_ids_and_never_ips(db, history):
     with DuckDBEngine(db, history=history) as engine:
         c1 = build_packs(engine, history, ["C1"], AS_OF, with_actors=True)["C1"]
     assert {e["actor_id"] for e in c1.consultations} == {"ACT-7"}
-    exports = [(g["actor_id"], g["by_day"]) for g in c1.table_operations if g["action"] == "export"
-               and g["resource"] == "customers"]
-    assert exports == [("ACT-7", [["2025-06-01", 1, 800, 1]]), ("ACT-8", [["2024-01-10", 1, 400, 0]])]
+    assert all("actor_id" not in g for g in c1.table_operations)  # operations on whole tables: never attributed
     blob = b"".join(files_of(c1).values()).decode()
     assert "203.0.113.9" not in blob and "the controller decided it is owed" in blob
 
@@ -287,7 +301,7 @@ def test_the_command_writes_owner_only_folders_and_prints_nothing_personal(db, h
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [
-        f"access pack written: {out / 'C1'} (4 consultations, 7 table operations)",
+        f"access pack written: {out / 'C1'} (4 consultations, 8 table operations)",
         f"access pack written: {out / 'C4'} (0 consultations, 0 table operations)"]
     for path in [out, *out.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -326,10 +340,10 @@ def test_both_engines_give_byte_identical_packs(source, history, packs, spark):
 
     engine = SparkEngine(source, history, spark=local_session())
     try:
-        on_spark = build_packs(engine, history, ["C1", "C3", "C4"], AS_OF)
+        on_spark = build_packs(engine, history, ["C1", "C3", "C4", "C5"], AS_OF)
     finally:
         engine.close()
-    for subject in ("C1", "C3", "C4"):
+    for subject in ("C1", "C3", "C4", "C5"):
         assert files_of(on_spark[subject]) == files_of(packs[subject]), subject
 
 

@@ -57,3 +57,15 @@ def test_make_test_runs_each_file_in_its_xdist_group(request):
     assert [m.args[0] for m in request.node.iter_markers("xdist_group")] == [group]
     if os.environ.get("PYTEST_XDIST_WORKER") and request.config.getvalue("loadgroup"):
         assert request.node.nodeid.endswith(f"@{group}"), request.node.nodeid
+
+
+def test_every_test_on_the_spark_engine_is_in_the_jvm_group(request):
+    """A test run on the Spark engine by a parameter (the rule_engine fixture, an engine name), alone or beside
+    other parameters, starts a JVM: it belongs with the other JVM tests, not on the worker running its file."""
+    items = request.session.items
+    on_spark = [i for i in items if "spark" in getattr(getattr(i, "callspec", None), "params", {}).values()]
+    beside = [i for i in on_spark if len(i.callspec.params) > 1 or not i.nodeid.endswith("[spark]")]
+    if not beside:
+        pytest.fail("the session holds no test on Spark with another parameter: run the whole suite")
+    for item in on_spark:
+        assert [m.args[0] for m in item.iter_markers("xdist_group")] == ["spark"], item.nodeid

@@ -17,8 +17,8 @@ table and over the access log (the named queries of queries/access/, run against
   oldest first, with the purpose as far as the data shows it (the ticket, else the processor's declared
   service); **table_operations**: events with no customer_id on a resource holding their data while it
   held it (exports, bulk reads) that may have included it. A large log holds millions of those (6.1M at
-  50M events), so they are counted, not listed: one entry per resource, processor, country, action (and
-  actor with actors) and policy version in force, with its totals and `by_day`, the count per UTC day.
+  50M events), so they are counted, not listed: one entry per resource, processor, country, action and
+  policy version in force, with its days, totals and `by_month`, and never attributed to a staff member.
 Actor IDs are withheld unless `with_actors` (C-579/21: the dates and purposes of each consultation are owed,
 not as a rule the employees' identities); source IPs are never read.
 
@@ -39,6 +39,7 @@ from ..core.instants import format_instant
 from ..engines.base import Engine
 from ..ingest.contract import TABLES
 from ..policy import register
+from ..policy.model import ALWAYS_FROM
 
 #: The tables a pack copies, with the named query that reads the subjects' rows and their record instant.
 HELD = (
@@ -175,42 +176,95 @@ def _event(history, default, row: dict, with_actors: bool) -> dict[str, Any]:
     return out
 
 
-def _operations(history, default, df: pd.DataFrame, with_actors: bool) -> dict[str, list[dict[str, Any]]]:
-    """Per subject, the day counts of access/table_operations grouped by resource, processor, country, action
-    (and actor) and by the policy version in force on the day (versions start at a day's first instant),
-    each group named and explained by that version, with its totals and `by_day`: [day, events, records,
-    events with a ticket], oldest first."""
-    at_day: dict[str, Any] = {}
-    groups: dict[str, dict[tuple, dict[str, Any]]] = {}
-    columns = ("customer_id", "resource", "day", "processor", "source_country", "action", "actor_id", "events",
-               "records", "with_ticket")
-    for subject, resource, day, processor, country, action, actor, events, records, tickets in zip(
-            *(df[c].tolist() for c in columns)):
-        policy = at_day.get(day)
-        if policy is None:
-            policy = at_day[day] = _policy_at(history, f"{day}T00:00:00Z", default)
-        actor = None if not with_actors or _missing(actor) else str(actor)
-        key = (resource, processor, country, action, actor or "", policy.version)
-        group = groups.setdefault(subject, {}).get(key)
-        if group is None:
-            group = {"resource": resource, "processor": processor,
-                     "processor_name": _processor_name(policy, processor)[0], "country": country, "action": action}
-            if with_actors:
-                group["actor_id"] = actor
-            group.update({"policy_version": policy.version, "purpose": _service(policy, processor), "events": 0,
-                          "records": 0, "with_ticket": 0, "days": 0, "first_day": day, "last_day": day,
-                          "by_day": []})
-            groups[subject][key] = group
-        group["by_day"].append([day, int(events), int(records), int(tickets)])
+#: at most this many windows of a span's first or last day are read one by one (each only around its instants,
+#: as a log stored in time order allows); more are read in one pass over the log
+EDGE_QUERIES = 16
+OPERATION_COLUMNS = ("day", "processor", "source_country", "action", "events", "records", "with_ticket")
+
+
+def _edges(spans: list[tuple]) -> list[tuple]:
+    """The windows of each span's first and last day: [held_from, the next day's first instant or held_to)
+    and, when the span ends on a later day after its first instant, [that day's first instant, held_to)."""
+    out = []
+    for subject, resource, start, until in spans:
+        next_day = datetime.combine(start.date() + timedelta(days=1), datetime.min.time())
+        out.append((subject, resource, start, min(next_day, until)))
+        last_day = datetime.combine(until.date(), datetime.min.time())
+        if until.date() > start.date() and until > last_day:
+            out.append((subject, resource, last_day, until))
+    return out
+
+
+def _version_rows(history, version) -> list[tuple]:
+    """(version, valid_from, valid_to) of every version, and before the earliest the one at as_of (as
+    consultations are judged)."""
+    rows = [(v.policy.version, v.valid_from, v.valid_to) for v in history.versions]
+    first = history.versions[0].valid_from
+    if first > ALWAYS_FROM:
+        rows.append((version.policy.version, ALWAYS_FROM, first))
+    return rows
+
+
+def _operations(engine: Engine, history, version, spans: list[tuple], as_of: datetime,
+                edge_queries: int = EDGE_QUERIES) -> dict[str, list[dict[str, Any]]]:
+    """Per subject, the operations on whole tables while a resource held their data, counted per resource,
+    processor, country, action and policy version, with their months: the days strictly inside each span
+    from the day roll-up (access/table_operations), its first and last day from the events
+    (access/table_operation_window per window when few, access/table_operation_edges in one pass when many)."""
+    policies = {v.policy.version: v.policy for v in history.versions}
+    day_version: dict[str, str] = {}
+
+    def version_of(day: str) -> str:
+        if day not in day_version:
+            day_version[day] = _policy_at(history, f"{day}T00:00:00Z", version.policy).version
+        return day_version[day]
+
+    bins: dict[str, dict[tuple, dict[str, list]]] = {}
+
+    def add(subject, key, month, days, first, last, events, records, tickets):
+        b = bins.setdefault(subject, {}).setdefault(key, {}).setdefault(month, [0, 0, 0, 0, first, last])
+        b[0] += days
+        b[1] += events
+        b[2] += records
+        b[3] += tickets
+        b[4], b[5] = min(b[4], first), max(b[5], last)
+
+    edges = _edges(spans)
+    engine.register_access(sorted({s for s, *_ in spans}), spans, [] if len(edges) <= edge_queries else edges,
+                           _version_rows(history, version))
+    df = engine.run("access/table_operations", as_of=as_of)
+    columns = ("customer_id", "resource", "processor", "source_country", "action", "version", "month", "days",
+               "first_day", "last_day", "events", "records", "with_ticket")
+    for subject, resource, processor, country, action, ver, month, days, first, last, events, records, tickets in \
+            zip(*(df[c].tolist() for c in columns)):
+        add(subject, (resource, processor, country, action, ver), month[:7], int(days), first, last, int(events),
+            int(records), int(tickets))
+    if len(edges) <= edge_queries:
+        rows = []
+        for subject, resource, start, until in edges:
+            df = engine.run("access/table_operation_window", resource=resource, window_from=start, window_to=until)
+            rows += [(subject, resource, *r) for r in zip(*(df[c].tolist() for c in OPERATION_COLUMNS))]
+    else:
+        df = engine.run("access/table_operation_edges", as_of=as_of)
+        rows = list(zip(*(df[c].tolist() for c in ("customer_id", "resource", *OPERATION_COLUMNS))))
+    for subject, resource, day, processor, country, action, events, records, tickets in rows:
+        add(subject, (resource, processor, country, action, version_of(day)), day[:7], 1, day, day, int(events),
+            int(records), int(tickets))
     out: dict[str, list[dict[str, Any]]] = {}
-    for subject, by_key in groups.items():
-        for group in by_key.values():
-            group["by_day"].sort()
-            days = group["by_day"]
-            group.update(events=sum(d[1] for d in days), records=sum(d[2] for d in days),
-                         with_ticket=sum(d[3] for d in days), days=len(days), first_day=days[0][0],
-                         last_day=days[-1][0])
-        out[subject] = [by_key[k] for k in sorted(by_key, key=lambda k: (k[:5], by_key[k]["first_day"]))]
+    for subject, groups in bins.items():
+        entries = []
+        for (resource, processor, country, action, ver), months in groups.items():
+            policy = policies.get(ver, version.policy)
+            by_month = [[m, *months[m][:4]] for m in sorted(months)]
+            entries.append({"resource": resource, "processor": processor,
+                            "processor_name": _processor_name(policy, processor)[0], "country": country,
+                            "action": action, "policy_version": ver, "purpose": _service(policy, processor),
+                            "events": sum(m[2] for m in by_month), "records": sum(m[3] for m in by_month),
+                            "with_ticket": sum(m[4] for m in by_month), "days": sum(m[1] for m in by_month),
+                            "first_day": min(b[4] for b in months.values()),
+                            "last_day": max(b[5] for b in months.values()), "by_month": by_month})
+        out[subject] = sorted(entries, key=lambda e: (e["resource"], e["processor"], e["country"], e["action"],
+                                                      e["first_day"]))
     return out
 
 
@@ -350,7 +404,7 @@ def _spans(held: dict[str, dict[str, list[dict]]], as_of: datetime) -> list[tupl
 
 
 def build_packs(engine: Engine, history, subjects: list[str], as_of: datetime, *,
-                with_actors: bool = False) -> dict[str, Pack]:
+                with_actors: bool = False, edge_queries: int = EDGE_QUERIES) -> dict[str, Pack]:
     """Every subject's pack at as_of (naive UTC), from one pass per table and over the access log."""
     subjects = sorted(dict.fromkeys(subjects))
     version = history.version_at(as_of - timedelta(microseconds=1))
@@ -375,9 +429,7 @@ def build_packs(engine: Engine, history, subjects: list[str], as_of: datetime, *
         kinds = _kinds("access_log")
         for row in _rows(engine.run("access/consultations", as_of=as_of), kinds):
             events[row["customer_id"]].append(_event(history, policy, row, with_actors))
-        engine.register_access(subjects, _spans(held, as_of))
-        df = engine.run("access/table_operations", as_of=as_of, with_actors=with_actors)
-        operations.update(_operations(history, policy, df, with_actors))
+        operations.update(_operations(engine, history, version, _spans(held, as_of), as_of, edge_queries))
     versions = [{"version": v.version, "file": v.path.name, "sha256": v.sha256, "valid_from":
                  v.describe()["valid_from"], "valid_to": v.describe()["valid_to"],
                  "used_for": "the Art. 15 information" if v is version else "judging consultations in force then"}

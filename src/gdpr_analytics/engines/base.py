@@ -60,6 +60,9 @@ ACCESS_TABLES = {
     "pack_subjects": (("customer_id", "VARCHAR"),),
     "pack_spans": (("customer_id", "VARCHAR"), ("resource", "VARCHAR"), ("held_from", "TIMESTAMP"),
                    ("held_to", "TIMESTAMP")),
+    "pack_edges": (("customer_id", "VARCHAR"), ("resource", "VARCHAR"), ("window_from", "TIMESTAMP"),
+                   ("window_to", "TIMESTAMP")),
+    "pack_versions": (("version", "VARCHAR"), ("valid_from", "TIMESTAMP"), ("valid_to", "TIMESTAMP")),
 }
 
 
@@ -144,11 +147,15 @@ class Engine:
         for table, columns in POLICY_TABLES.items():
             self._create_table(table, columns, rows[table])
 
-    def register_access(self, subjects: list[str], spans: list[tuple] | None = None) -> None:
-        """Create the access-pack tables (ACCESS_TABLES): the subjects of the packs being built, and the spans
-        in which each resource held their data (analysis/access.py)."""
+    def register_access(self, subjects: list[str], spans: list[tuple] | None = None, edges: list[tuple] | None = None,
+                        versions: list[tuple] | None = None) -> None:
+        """Create the access-pack tables (ACCESS_TABLES): the subjects of the packs being built, the spans in
+        which each resource held their data, the windows of their first and last days, and the policy version
+        judging each instant (analysis/access.py)."""
         self._create_table("pack_subjects", ACCESS_TABLES["pack_subjects"], [(s,) for s in subjects])
         self._create_table("pack_spans", ACCESS_TABLES["pack_spans"], list(spans or []))
+        self._create_table("pack_edges", ACCESS_TABLES["pack_edges"], list(edges or []))
+        self._create_table("pack_versions", ACCESS_TABLES["pack_versions"], list(versions or []))
 
     # -- what an engine implements -------------------------------------------------------------------
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .. import __version__
 
-LAYOUT = "5"
+LAYOUT = "6"
 #: The access log is held one table per input file, named after the file's path, behind the view access_log.
 PART_PREFIX = "_access_log_part_"
 #: The bookkeeping tables and their columns (DuckDB types; the Spark engine maps them).

@@ -7,7 +7,8 @@ touches (`month_start` = first instant of the month, UTC). `load` recomputes exa
 new, changed or removed access log file touches; tests/ingest/test_incremental.py checks the tables equal a
 recomputation from the events after every kind of change. The snapshot roll-ups (SNAPSHOT_TABLES: each
 customer's orders, the marketing sends per day and channel) are rebuilt whole whenever their table is.
-The day roll-ups (`_rollup_access_day`, `_rollup_send_day`) are the coverage ledger (analysis/ledger.py).
+The day roll-ups (`_rollup_access_day`, `_rollup_send_day`) are the coverage ledger (analysis/ledger.py);
+`_rollup_table_ops_day` counts the operations on whole tables per day for the access packs (analysis/access.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ TABLES = {
     "_rollup_access_month": "rollups/access_month",
     "_rollup_access_country": "rollups/access_country",
     "_rollup_access_day": "rollups/access_day",
+    "_rollup_table_ops_day": "rollups/table_ops_day",
 }
 
 #: roll-up table -> the named query (no parameters) that computes all of it from a snapshot table

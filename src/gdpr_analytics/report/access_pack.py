@@ -95,15 +95,15 @@ def files_of(pack: Pack) -> dict[str, bytes]:
 
 
 def pack_json(doc: dict[str, Any]) -> str:
-    """The pack as indented JSON, except each table operation's `by_day`, one line of day counts (a subject
-    of two years holds some 40,000 of them: indented they would take ten times the room and time)."""
-    mark = f"by-day-{secrets.token_hex(16)}-"
+    """The pack as indented JSON, except each table operation's `by_month`, one line of month counts (a subject
+    of two years has some 140 entries of up to 24 months each: indented they would take seven lines each)."""
+    mark = f"by-month-{secrets.token_hex(16)}-"
     compact: list[str] = []
     operations = []
     for group in doc["table_operations"]:
         group = dict(group)
-        compact.append(json.dumps(group["by_day"], ensure_ascii=False, separators=(",", ":")))
-        group["by_day"] = f"{mark}{len(compact) - 1}"
+        compact.append(json.dumps(group["by_month"], ensure_ascii=False, separators=(",", ":")))
+        group["by_month"] = f"{mark}{len(compact) - 1}"
         operations.append(group)
     text = json.dumps({**doc, "table_operations": operations}, indent=2, ensure_ascii=False)
     return re.sub(f'"{mark}([0-9]+)"', lambda m: compact[int(m.group(1))], text)
