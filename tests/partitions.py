@@ -17,13 +17,14 @@ BOOKKEEPING_SKIP = {"loaded_at", "load_mode", "source"}  # differ between two lo
 
 
 def _events(month: str, n: int, start: int) -> list[dict]:
-    """n events in month (YYYY-MM), ids E<start>…, spread over days 1..n, two processors and countries."""
+    """n events in month (YYYY-MM), ids E<start>…, spread over days 1..n, two processors and countries; every
+    seventh names no customer (an operation on the whole orders table)."""
     out = []
     for i in range(n):
         out.append({"event_id": f"E{start + i:05d}", "occurred_at": f"{month}-{i % 28 + 1:02d}T10:00:00",
                     "processor": "tcs" if i % 2 else "bpost", "actor_id": f"A{i % 3}",
                     "source_country": "IN" if i % 2 else "BE", "resource": "orders", "action": "read",
-                    "customer_id": f"C{i % 2 + 1}", "record_count": str(i), "ticket_id": None if i % 4 == 1 else "T1"})
+                    "customer_id": None if i % 7 == 6 else f"C{i % 2 + 1}", "record_count": str(i), "ticket_id": None if i % 4 == 1 else "T1"})
     return out
 
 
@@ -88,6 +89,11 @@ def _rollups_recomputed(db: Path) -> None:
                        lower(trim(processor, ' \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000')), count(*)
                 FROM access_log GROUP BY ALL"""),
             ("_rollup_send_day", "SELECT date_trunc('day', sent_at), channel, count(*) FROM marketing_sends GROUP BY ALL"),
+            # the access packs' operations on whole tables holding customers' data
+            ("_rollup_table_ops_day", """
+                SELECT date_trunc('month', occurred_at), CAST(occurred_at AS DATE), resource, processor, source_country,
+                       action, count(*), sum(record_count), count(ticket_id)
+                FROM access_log WHERE customer_id IS NULL AND resource <> 'infrastructure' GROUP BY ALL"""),
         ):
             stored = sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             fresh = sorted(con.execute(sql).fetchall(), key=repr)
