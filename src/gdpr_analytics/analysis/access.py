@@ -29,11 +29,9 @@ engines give byte-identical packs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-
-import pandas as pd
 
 from ..core.instants import format_instant
 from ..engines.base import Engine
@@ -84,10 +82,11 @@ class Pack:
 # -- values ---------------------------------------------------------------------------------------
 
 def _missing(value: Any) -> bool:
+    """None, or a value that is not equal to itself (NaN, NaT: an engine answering through a frame)."""
     if value is None:
         return True
     try:
-        return bool(pd.isna(value))
+        return bool(value != value)
     except (TypeError, ValueError):
         return False
 
@@ -98,9 +97,9 @@ def plain(value: Any, kind: str) -> Any:
     if _missing(value):
         return None
     if kind == "TIMESTAMP":
-        return format_instant(pd.Timestamp(value).to_pydatetime())
+        return format_instant(value.to_pydatetime() if hasattr(value, "to_pydatetime") else value)
     if kind == "DATE":
-        return pd.Timestamp(value).date().isoformat() if not isinstance(value, date) else value.isoformat()[:10]
+        return (value.date() if isinstance(value, datetime) else value).isoformat()
     if kind in ("INTEGER", "BIGINT"):
         return int(value)
     if kind.startswith("DECIMAL"):
@@ -111,14 +110,20 @@ def plain(value: Any, kind: str) -> Any:
     return str(value)
 
 
+def _columns(answer: tuple[list[str], list[tuple]], names) -> list[tuple]:
+    """The named columns of an answer (engine.records), row by row."""
+    cols, rows = answer
+    at = [cols.index(n) for n in names]
+    return [tuple(r[i] for i in at) for r in rows]
+
+
 def _kinds(table: str) -> dict[str, str]:
     return {c.name: c.type for c in TABLES[table].columns}
 
 
-def _rows(df: pd.DataFrame, kinds: dict[str, str]) -> list[dict[str, Any]]:
-    cols = list(df.columns)
-    return [{c: plain(v, kinds.get(c, "VARCHAR")) for c, v in zip(cols, values)}
-            for values in df.itertuples(index=False, name=None)]
+def _rows(answer: tuple[list[str], list[tuple]], kinds: dict[str, str]) -> list[dict[str, Any]]:
+    cols, rows = answer
+    return [{c: plain(v, kinds.get(c, "VARCHAR")) for c, v in zip(cols, values)} for values in rows]
 
 
 def add_years(instant: datetime, years: int) -> datetime:
@@ -232,21 +237,21 @@ def _operations(engine: Engine, history, version, spans: list[tuple], as_of: dat
     edges = _edges(spans)
     engine.register_access(sorted({s for s, *_ in spans}), spans, [] if len(edges) <= edge_queries else edges,
                            _version_rows(history, version))
-    df = engine.run("access/table_operations", as_of=as_of)
     columns = ("customer_id", "resource", "processor", "source_country", "action", "version", "month", "days",
                "first_day", "last_day", "events", "records", "with_ticket")
     for subject, resource, processor, country, action, ver, month, days, first, last, events, records, tickets in \
-            zip(*(df[c].tolist() for c in columns)):
+            _columns(engine.records("access/table_operations", as_of=as_of), columns):
         add(subject, (resource, processor, country, action, ver), month[:7], int(days), first, last, int(events),
             int(records), int(tickets))
     if len(edges) <= edge_queries:
         rows = []
         for subject, resource, start, until in edges:
-            df = engine.run("access/table_operation_window", resource=resource, window_from=start, window_to=until)
-            rows += [(subject, resource, *r) for r in zip(*(df[c].tolist() for c in OPERATION_COLUMNS))]
+            answer = engine.records("access/table_operation_window", resource=resource, window_from=start,
+                                    window_to=until)
+            rows += [(subject, resource, *r) for r in _columns(answer, OPERATION_COLUMNS)]
     else:
-        df = engine.run("access/table_operation_edges", as_of=as_of)
-        rows = list(zip(*(df[c].tolist() for c in ("customer_id", "resource", *OPERATION_COLUMNS))))
+        rows = _columns(engine.records("access/table_operation_edges", as_of=as_of),
+                        ("customer_id", "resource", *OPERATION_COLUMNS))
     for subject, resource, day, processor, country, action, events, records, tickets in rows:
         add(subject, (resource, processor, country, action, version_of(day)), day[:7], 1, day, day, int(events),
             int(records), int(tickets))
@@ -415,9 +420,8 @@ def build_packs(engine: Engine, history, subjects: list[str], as_of: datetime, *
     for table, name, _ in HELD:
         if table not in present:
             continue
-        df = engine.run(name, as_of=as_of)
         kinds = _kinds(table)
-        for row in _rows(df, kinds):
+        for row in _rows(engine.records(name, as_of=as_of), kinds):
             held[row["customer_id"]].setdefault(table, []).append(row)
     for s in subjects:
         for table, _, _ in HELD:
@@ -427,7 +431,7 @@ def build_packs(engine: Engine, history, subjects: list[str], as_of: datetime, *
     operations: dict[str, list[dict]] = {s: [] for s in subjects}
     if "access_log" in present:
         kinds = _kinds("access_log")
-        for row in _rows(engine.run("access/consultations", as_of=as_of), kinds):
+        for row in _rows(engine.records("access/consultations", as_of=as_of), kinds):
             events[row["customer_id"]].append(_event(history, policy, row, with_actors))
         operations.update(_operations(engine, history, version, _spans(held, as_of), as_of, edge_queries))
     versions = [{"version": v.version, "file": v.path.name, "sha256": v.sha256, "valid_from":
@@ -448,5 +452,5 @@ def open_access_requests(engine: Engine, month) -> list[tuple[str, str | None]]:
     received before as_of and not closed before it."""
     if "dsr_requests" not in engine.present_tables():
         return []
-    df = engine.run("access/open_requests", as_of=month.as_of)
-    return [(str(r), None if _missing(c) else str(c)) for r, c in zip(df["request_id"], df["customer_id"])]
+    rows = _columns(engine.records("access/open_requests", as_of=month.as_of), ("request_id", "customer_id"))
+    return [(str(r), None if _missing(c) else str(c)) for r, c in rows]

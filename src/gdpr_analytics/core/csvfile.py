@@ -58,6 +58,22 @@ def csv_text(df: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
+def rows_csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The text `csv_text` gives, for a few rows of plain values (str, int, bool, None: an access pack's rows
+    held), formatted value by value: no frame and no DuckDB connection per file, and an integer column with
+    a missing value stays an integer."""
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return _field(neutralise(v) if isinstance(v, str) else str(v))
+
+    lines = [",".join(_field(neutralise(str(c))) for c in columns)]
+    lines.extend(",".join(cell(row.get(c)) for c in columns) for row in rows)
+    return "\n".join(lines) + "\n"
+
+
 def _field(text: str) -> str:
     # RFC 4180 quoting. Python's csv module leaves a lone CR unquoted when lines end in LF,
     # which splits the row for every reader, so quoting is decided here.

@@ -173,6 +173,19 @@ class Engine:
         return [tuple(None if v is None or v != v else v for v in r)
                 for r in self.query(sql, params).itertuples(index=False, name=None)]
 
+    def answer(self, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """The answer of `query` as its column names and tuples, a missing value as None; an engine that can
+        answer without pandas overrides this."""
+        df = self.query(sql, params)
+        return [str(c) for c in df.columns], [tuple(None if v is None or v != v else v for v in r)
+                                              for r in df.itertuples(index=False, name=None)]
+
+    def records(self, name: str, **params: Any) -> tuple[list[str], list[tuple]]:
+        """The named query's answer as column names and tuples (`answer`): for code that reads an answer row
+        by row and need not import pandas (an access pack)."""
+        q = queries.get(name)
+        return self.answer(q.sql, queries.bind(q, params))
+
     def run(self, name: str, **params: Any) -> pd.DataFrame:
         """Run the named query of queries/ with the parameters it declares bound by name."""
         q = queries.get(name)

@@ -112,6 +112,13 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB: {first_line(exc)}") from exc
 
+    def answer(self, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        try:
+            cur = self.con.execute(sql, params or {})
+            return [d[0] for d in cur.description], cur.fetchall()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB: {first_line(exc)}") from exc
+
     def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
         defs = ", ".join(f"{c} {t}" for c, t in columns)
         create, table = ("CREATE OR REPLACE TABLE main.", "main.") if self._owned else \

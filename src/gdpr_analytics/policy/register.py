@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..core.words import plural
 from .model import Policy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TO_COMPLETE = "not stated in the privacy notice — to be completed by the controller"
 STATED, DOCUMENTED, INCOMPLETE, NOT_APPLICABLE = "stated", "documented", "to complete", "not applicable"
@@ -590,6 +591,8 @@ def completeness(policy: Policy, evidence=None) -> pd.DataFrame:
         for a in acts:
             row[a["id"]] = cells[a["id"]][f.key][1] if a["role"] in f.roles else NOT_APPLICABLE
         rows.append(row)
+    import pandas as pd  # the register's text needs no pandas: an access pack reads it without
+
     return pd.DataFrame(rows, columns=["field", "GDPR / register", *[a["id"] for a in acts]])
 
 
@@ -623,4 +626,6 @@ def data_map(policy: Policy, evidence, tables: list[str], channels: list[str]) -
             state = STATED if notice else DOCUMENTED if internal else INCOMPLETE
             rows.append({"kind": kind, "item": item, "declared_by": ", ".join(notice + internal) or TO_COMPLETE,
                          "state": state})
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=DATA_MAP_COLUMNS)

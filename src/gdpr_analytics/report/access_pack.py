@@ -16,13 +16,12 @@ import os
 import re
 import secrets
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from ..analysis.access import HELD, Pack
-from ..core.csvfile import csv_text
+from ..core.csvfile import rows_csv_text
 from ..core.errors import UsageError
 from ..ingest.contract import TABLES
 
@@ -62,7 +61,9 @@ def folder_name(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1)
 def environment():
+    """The pack's Jinja2 environment, made once per process (a month's requests write hundreds of packs)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
@@ -85,8 +86,7 @@ def files_of(pack: Pack) -> dict[str, bytes]:
         if table not in pack.held:
             continue
         columns = [c.name for c in TABLES[table].columns]
-        df = pd.DataFrame(pack.held[table], columns=columns)
-        files[f"data/{table}.csv"] = csv_text(df).encode("utf-8")
+        files[f"data/{table}.csv"] = rows_csv_text(columns, pack.held[table]).encode("utf-8")
     files["index.html"] = render_html(pack).encode("utf-8")
     doc: dict[str, Any] = pack.as_json()
     doc["sha256"] = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
