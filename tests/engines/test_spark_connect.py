@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, in_ci
-from sources import write_source
 from spark_connect_server import ConnectServer, free_port, unavailable
 
 pytestmark = pytest.mark.slow
@@ -27,17 +26,6 @@ MONTH = "2026-10"
 HEADER = "rule_id,severity,subject_type,subject_id,occurred_at,detail"
 RUN_TIMEOUT = 600  # s: one findings run on a busy 2-core machine takes about a minute
 UNREACHABLE_TIMEOUT = 20  # s: the command, pyspark's import included, must give up on a closed port sooner
-
-#: a source of three rows (tests/test_cli.py's): the SPARK_REMOTE test computes it, not the sample again
-SMALL = {
-    "customers": [{"customer_id": "C1"},
-                  {"customer_id": "C2", "erased_at": "2026-10-01T00:00:00", "email": "a@b.be"}],
-    "orders": [{"customer_id": "C1", "ordered_at": "2023-10-01T00:00:00"}],
-    "access_log": [{"event_id": "E0", "occurred_at": "2026-09-01T00:00:00"},
-                   {"event_id": "E1", "occurred_at": "2026-10-05T08:00:00", "processor": "wipro",
-                    "source_country": "IN", "ticket_id": None}],
-}
-
 
 def run(*args, remote_env: str | None = None, timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
     """The real command; SPARK_REMOTE is what `remote_env` says (unset by default, whatever the caller's)."""
@@ -111,18 +99,17 @@ def test_findings_on_spark_connect_are_the_duckdb_engines_bytes(server, scenario
     assert load_mode(results) == f"read in place by Spark (Spark Connect {server.url})"
 
 
-def test_spark_remote_in_the_environment_names_the_server(server, tmp_path):
-    source = write_source(tmp_path / "src", exported_at="2026-11-01T00:00:00Z", **SMALL)
-    want = duckdb_findings(source, "2026-10", tmp_path)
-    assert want.stdout.startswith(HEADER + "\n") and "RET-001,high,customer,C1," in want.stdout
-
-    results = tmp_path / "results"
-    got = ok(run("findings", "--engine", "spark", "--source", source, "--month", "2026-10", "--results", results,
-                 remote_env=server.url))
-    assert got.stdout == want.stdout
-    assert got.stderr == want.stderr
-    assert "not assessed: DSR-001" in got.stderr
-    assert load_mode(results) == f"read in place by Spark (Spark Connect {server.url})"
+def test_spark_remote_in_the_environment_names_the_server(tmp_path):
+    # SPARK_REMOTE is read as --spark-remote is: the command goes to the server it names (here a closed port,
+    # so it fails at once naming it) instead of a local Spark; the run above shows the answer through a server
+    require(unavailable())
+    closed = f"sc://localhost:{free_port()}"
+    proc = run("findings", "--engine", "spark", "--source", SAMPLE, "--month", MONTH, "--results",
+               tmp_path / "results", remote_env=closed, timeout=UNREACHABLE_TIMEOUT)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach Spark Connect" in lines[0] and closed in lines[0], proc.stderr
 
 
 def test_an_unreachable_remote_fails_at_once_in_one_line(tmp_path):
