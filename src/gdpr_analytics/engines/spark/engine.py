@@ -7,11 +7,14 @@
   starting Spark. Spark starts at the first query.
 - **the tables**: each entry staged, checked and typed by spark/source.py (the loader's checks and messages),
   held as a temp view with the contract's types (TIMESTAMP as TIMESTAMP_NTZ: naive UTC), cached; an
-  absent optional table is an empty view, as the loader's empty table.
+  absent optional table is an empty view, as the loader's empty table. The small views (an absent table,
+  the bookkeeping, the policy tables) are made when a query first names one: most queries read none.
 - **the bookkeeping** the analysis reads (`_load_tables`, `_load_inputs`, `_load_extra_columns`,
   `_load_info`, `_load_ignored`: ingest.layout.BOOKKEEPING's columns), computed as the loader computes it:
   rows, earliest and latest per table (coverage.span_sql), the data end (coverage.data_end_of, or
-  source.yml), input files with size, SHA-256 and rows, extra columns, ignored entries.
+  source.yml), input files with size, SHA-256 and rows, extra columns, ignored entries, and the values
+  after the data end (looked for only in a table whose latest instant in some column lies after it: the
+  check pass gives every instant column's latest value).
   The bookkeeping of a source state is stored in the results folder (`<results>/<data[:16]>/_checked/
   <key>.duckdb`, keyed by the data's fingerprint, the code's and the session kind): a later command on the
   same files (a `findings` after the `report`, a notebook) reads the coverage from there, and answers from
@@ -32,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import warnings
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -165,6 +169,7 @@ class SparkEngine(Engine):
         self._policy: dict[str, tuple] = {}
         self._cached: list = []
         self._views: list[str] = []
+        self._later: dict[str, Any] = {}  # name -> what makes the view, made when a query first names it
         self._rollups = False
         self._bookkeeping = None
         if history is not None:
@@ -179,6 +184,7 @@ class SparkEngine(Engine):
         spark = self._ready()
         if "_rollup_" in sql:
             self._ensure_rollups()
+        self._make_named(sql)
         stamps = frozenset(k for k, v in params.items() if isinstance(v, datetime))
         text = portable.to_spark(sql, stamps)
         try:
@@ -192,7 +198,7 @@ class SparkEngine(Engine):
     def _create_table(self, name: str, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
         self._policy[name] = (columns, rows)
         if self._spark is not None:
-            self._policy_view(name)
+            self._later[name] = lambda: self._policy_frame(name)
 
     def close(self) -> None:
         for df in self._cached:
@@ -231,7 +237,7 @@ class SparkEngine(Engine):
                     self._started_at = datetime.now(timezone.utc)
                     self._read()
                     for name in self._policy:
-                        self._policy_view(name)
+                        self._later[name] = (lambda n: lambda: self._policy_frame(n))(name)
                 except BaseException:
                     self.close()
                     raise
@@ -244,17 +250,21 @@ class SparkEngine(Engine):
         df.createOrReplaceTempView(name)
         self._views.append(name)
 
-    def _empty(self, ddl: str):
+    def _frame(self, rows: list[tuple], ddl: str):
         from .source import spark_ddl
 
-        return self._spark.createDataFrame([], spark_ddl(ddl))
+        return self._spark.createDataFrame(rows, spark_ddl(ddl))
 
-    def _policy_view(self, name: str) -> None:
-        from .source import spark_ddl
-
+    def _policy_frame(self, name: str):
         columns, rows = self._policy[name]
-        ddl = spark_ddl(", ".join(f"{c} {t}" for c, t in columns))
-        self._view(name, self._spark.createDataFrame([tuple(r) for r in rows], ddl))
+        return self._frame([tuple(r) for r in rows], ", ".join(f"{c} {t}" for c, t in columns))
+
+    def _make_named(self, sql: str) -> None:
+        """Make the views `sql` names that are made on demand (the policy tables, the bookkeeping, an absent
+        table's empty view): each is a few Spark calls, and most queries read none of them."""
+        with LOCK:
+            for name in [n for n in self._later if re.search(rf"\b{re.escape(n)}\b", sql, re.IGNORECASE)]:
+                self._view(name, self._later.pop(name)())
 
     def _read(self) -> None:
         """Stage, check and type every table (in the loader's order: a reference's parent first), then
@@ -267,22 +277,29 @@ class SparkEngine(Engine):
         spans: dict[str, tuple] = {}
         inputs: list[tuple] = []
         extras: list[tuple] = []
+        latest: dict[str, list] = {}
         for table in TABLES.values():
             entry = entries.get(table.name)
             if entry is None:
-                self._view(table.name, self._empty(", ".join(f"{c.name} {c.type}" for c in table.columns)))
+                ddl = ", ".join(f"{c.name} {c.type}" for c in table.columns)
+                self._later[table.name] = (lambda d: lambda: self._frame([], d))(ddl)
                 counts[table.name], spans[table.name] = 0, (None, None)
                 continue
             raw = f"_raw_{table.name}"
             rel, cols = checker.stage(entry, raw)
             self._views.append(raw)
-            checked = checker.check(entry, rel, cols, coverage.span_aggregates(table, typed))
+            # the span, and the latest value of every instant column: the rows after the data end (below)
+            # are looked for only in a table where one of them lies after it
+            stamps = [c for c in table.columns if c.type == "TIMESTAMP"]
+            checked = checker.check(entry, rel, cols, coverage.span_aggregates(table, typed)
+                                    + [f"max({typed(c)})" for c in stamps])
             rows, extra = checked.rows, checked.extra
+            latest[table.name] = [v for v in checked.also[2:] if v is not None]
             checker.check_references(entry, rel, set(entries))
             typed_rows = self._spark.sql(portable.to_spark(f"SELECT {typed_select(table)} FROM {rel}"))
             self._view(table.name, typed_rows, cache=True)
             counts[table.name] = rows
-            spans[table.name] = checked.also
+            spans[table.name] = checked.also[:2]
             per_file = checker.rows_per_file(entry, rel)
             for f in entry.files:
                 info = self.files[relative(f, self.source)]
@@ -299,7 +316,7 @@ class SparkEngine(Engine):
                 return [tuple(r) for r in self._spark.sql(text, args={"data_end": end}).collect()]
 
             for t in TABLES.values():
-                if t.name in entries:
+                if any(v > end for v in latest.get(t.name, ())):
                     after_end += coverage.after_end_rows(t, t.name, answer)
         import pyspark
 
@@ -318,10 +335,8 @@ class SparkEngine(Engine):
             "_load_after_end": after_end,
             "_known_gaps": gaps,
         }
-        from .source import spark_ddl
-
         for name, rows in books.items():
-            self._view(name, self._spark.createDataFrame(rows, spark_ddl(BOOKKEEPING[name])))
+            self._later[name] = (lambda r, d: lambda: self._frame(r, d))(rows, BOOKKEEPING[name])
         path = self._checked_path()
         try:
             self._bookkeeping = _bookkeeping_db(books, path)
@@ -362,6 +377,7 @@ class SparkEngine(Engine):
         with LOCK:
             if self._rollups:
                 return
+            self._make_named("access_log orders")
             first, last = self._spark.sql("SELECT min(occurred_at), max(occurred_at) FROM access_log").collect()[0]
             for table, name in rollups.TABLES.items():
                 qy = queries.get(name)
@@ -371,7 +387,9 @@ class SparkEngine(Engine):
                 else:
                     bound = {"month_start": rollups.month_of(first), "month_end": rollups.next_month(rollups.month_of(last))}
                 text = portable.to_spark(qy.sql, frozenset(bound))
+                self._make_named(qy.sql)
                 self._view(table, self._spark.sql(text, args=bound), cache=True)
             for table, name in rollups.SNAPSHOT_TABLES.items():
+                self._make_named(queries.get(name).sql)
                 self._view(table, self._spark.sql(portable.to_spark(queries.get(name).sql)), cache=True)
             self._rollups = True
