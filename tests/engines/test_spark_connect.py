@@ -66,7 +66,12 @@ def duckdb_findings(source: Path, month: str, folder: Path) -> subprocess.Comple
 def server(tmp_path_factory: pytest.TempPathFactory):
     """One local Spark Connect server for this file, stopped (its whole process group) at the end."""
     require(unavailable())
-    srv = ConnectServer(tmp_path_factory.mktemp("spark-connect-server"), confs={"spark.sql.shuffle.partitions": "4"})
+    # the server is the tests' own: configured for their small data as the session of conftest.spark is
+    # (expressions interpreted, no adaptive re-planning; the same answers, 58 instead of 70 CPU-s), as an operator
+    # configures a cluster for its data
+    srv = ConnectServer(tmp_path_factory.mktemp("spark-connect-server"), confs={
+        "spark.sql.shuffle.partitions": "4", "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.adaptive.enabled": "false"})
     try:
         srv.start(timeout=120)
     except RuntimeError as exc:
