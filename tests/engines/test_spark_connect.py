@@ -1,6 +1,7 @@
-"""The Spark engine on Spark Connect (SPEC §9), through the real `gdpr-analytics` command: a local Spark
-Connect server started from pyspark's own distribution (tests/spark_connect_server.py, once for this file)
-computes the findings of the hand-made scenario (tests/scenario.py: every table, findings of most rules)
+"""The Spark engine on Spark Connect (SPEC §9), through the real `gdpr-analytics` command: a Spark Connect
+server started from pyspark's own distribution (tests/spark_connect_server.py, once for this file), its
+application on a Spark standalone cluster of this machine (a master and a worker; the executors run in JVMs
+the worker launches, as on a real cluster), computes the findings of the hand-made scenario (tests/scenario.py: every table, findings of most rules)
 for 2026-10, which must be the DuckDB engine's bytes; SPARK_REMOTE
 names the server as --spark-remote does; a remote nobody listens on fails at once, in one line.
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, in_ci
-from spark_connect_server import ConnectServer, free_port, unavailable
+from spark_connect_server import ConnectServer, StandaloneCluster, free_port, unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -63,15 +64,31 @@ def duckdb_findings(source: Path, month: str, folder: Path) -> subprocess.Comple
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """One local Spark Connect server for this file, stopped (its whole process group) at the end."""
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A Spark standalone cluster (a master and a worker, their own JVMs) for this file's server."""
     require(unavailable())
+    cl = StandaloneCluster(tmp_path_factory.mktemp("spark-standalone"), cores=2, memory="1g")
+    try:
+        cl.start(timeout=120)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cl
+    finally:
+        cl.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, cluster):
+    """One Spark Connect server for this file, its application on the standalone cluster (executors in the
+    worker's JVMs, as on a real cluster), stopped (its whole process group) at the end."""
     # the server is the tests' own: configured for their small data as the session of conftest.spark is
     # (expressions interpreted, no adaptive re-planning; the same answers, 58 instead of 70 CPU-s), as an operator
     # configures a cluster for its data
     srv = ConnectServer(tmp_path_factory.mktemp("spark-connect-server"), confs={
         "spark.sql.shuffle.partitions": "4", "spark.sql.codegen.wholeStage": "false",
-        "spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.adaptive.enabled": "false"})
+        "spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.sql.adaptive.enabled": "false"},
+        master=cluster.master_url)
     try:
         srv.start(timeout=120)
     except RuntimeError as exc:
@@ -89,7 +106,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_scenario(tmp_path_factory.mktemp("scenario") / "src")
 
 
-def test_findings_on_spark_connect_are_the_duckdb_engines_bytes(server, scenario, tmp_path):
+def test_findings_on_spark_connect_are_the_duckdb_engines_bytes(cluster, server, scenario, tmp_path):
     on_duckdb = duckdb_findings(scenario, MONTH, tmp_path)
     want = on_duckdb.stdout
     # not vacuous: findings of ten rules (tests/scenario.py works them out)
@@ -100,8 +117,10 @@ def test_findings_on_spark_connect_are_the_duckdb_engines_bytes(server, scenario
                  "--month", MONTH, "--results", results))
     assert got.stdout == want
     assert got.stderr == on_duckdb.stderr  # the same "not assessed" lines, and nothing else
-    # computed on the server, not in a local Spark of the command's own
+    # computed on the server, not in a local Spark of the command's own, by executors the cluster's worker
+    # launched (JVMs of their own)
     assert load_mode(results) == f"read in place by Spark (Spark Connect {server.url})"
+    assert cluster.executors_launched() >= 1
 
 
 def test_spark_remote_in_the_environment_names_the_server(tmp_path):
