@@ -355,20 +355,22 @@ class Visit:
 INIT_SCRIPT = "try { delete window.__pwned; } catch (e) {}"
 
 
-@pytest.fixture
-def visit(browser) -> Iterator[Callable[..., Visit]]:
-    """visit(path, root=path.parent, wait_ms=0) -> Visit: open a file:// page in a fresh context."""
-    contexts = []
+class Browsing:
+    """Pages opened in `browser`, each in a fresh context, closed together by close()."""
 
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    def __init__(self, browser):
+        self.browser = browser
+        self.contexts: list = []
 
-    def _visit(path: Path, root: Path | None = None, wait_ms: int = 0,
-               viewport: dict | None = None) -> Visit:
+    def __call__(self, path: Path, root: Path | None = None, wait_ms: int = 0,
+                 viewport: dict | None = None) -> Visit:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         path = Path(path).resolve()
         root = Path(root or path.parent).resolve()
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                      service_workers="block", accept_downloads=False)
-        contexts.append(context)
+        context = self.browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
+                                           service_workers="block", accept_downloads=False)
+        self.contexts.append(context)
         context.add_init_script(INIT_SCRIPT)
         page = context.new_page()
         v = Visit(path, root, page)
@@ -403,9 +405,37 @@ def visit(browser) -> Iterator[Callable[..., Visit]]:
             page.wait_for_timeout(wait_ms)
         return v
 
-    yield _visit
-    for context in contexts:
-        context.close()
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
+
+
+@pytest.fixture
+def visit(browser) -> Iterator[Callable[..., Visit]]:
+    """visit(path, root=path.parent, wait_ms=0) -> Visit: open a file:// page in a fresh context."""
+    browsing = Browsing(browser)
+    yield browsing
+    browsing.close()
+
+
+@pytest.fixture(scope="module")
+def opened(browser) -> Iterator[Callable[..., Visit]]:
+    """opened(path, root) -> Visit: the page as `visit(path, root, wait_ms=300)` opens it, opened once for
+    the module and shared by its tests. Loading a report page (4.8 MB of plotly.js) is most of a browser
+    test's cost; tests that only read a page, follow its in-page links or screenshot it share one load.
+    What a load reported (requests, errors) is the load's, whichever test asked first."""
+    browsing = Browsing(browser)
+    seen: dict[tuple[Path, Path], Visit] = {}
+
+    def _opened(path: Path, root: Path | None = None) -> Visit:
+        key = (Path(path).resolve(), Path(root or Path(path).parent).resolve())
+        if key not in seen:
+            seen[key] = browsing(*key, wait_ms=300)
+        return seen[key]
+
+    yield _opened
+    browsing.close()
 
 
 # -- what a page shows ----------------------------------------------------------------------------

@@ -4,7 +4,9 @@ Every page of the report on the sample is opened from disk (file://): no console
 resource, no request to any host (only file:// inside the report folder, data: and blob:), every plotly
 chart rendered with the traces its JSON declares, table-of-contents links landing on headings, every
 link of index.html opening an existing page or file, a full-page screenshot of each page in
-test-artifacts/screenshots/, and one page printed to PDF.
+test-artifacts/screenshots/, and one page printed to PDF. Each page of the sample report is loaded once
+for the module (the `opened` fixture) and read by every test that needs it; the PDF and the overview
+tests open their own.
 
 The first tests check the harness itself on small static pages, so a broken harness cannot pass a
 broken report.
@@ -109,13 +111,13 @@ def _screenshot(v, artifacts: Path, label: str) -> Path:
 
 
 @pytest.mark.slow
-def test_every_page_loads_offline_with_charts(sample_report, visit, page_tools, artifacts):
+def test_every_page_loads_offline_with_charts(sample_report, opened, page_tools, artifacts):
     pages = sample_report.pages
     assert len(pages) >= 5, f"expected index.html and one page per notebook, found {[p.name for p in pages]}"
     problems: list[str] = []
     totals = dict(pages=0, requests=0, local=0, outside=0, console_errors=0, failed=0, charts=0, rendered=0)
     for path in pages:
-        v = visit(path, root=sample_report.folder, wait_ms=300)
+        v = opened(path, root=sample_report.folder)
         text = path.read_text(encoding="utf-8")
         expected, rendered, chart_issues = page_tools.chart_problems(v, text)
         problems += [f"{path.name}: {p}" for p in v.problems + chart_issues]
@@ -166,7 +168,7 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 @pytest.mark.slow
-def test_every_chart_reads_without_overlaps_and_counts_in_whole_numbers(sample_report, visit, artifacts):
+def test_every_chart_reads_without_overlaps_and_counts_in_whole_numbers(sample_report, opened, artifacts):
     """Each chart of each page, in Chromium: its title overlaps no axis title, tick label, legend or
     annotation; a histogram's colours share whole-day bins (edges at half days) and its counts sit on
     whole-number ticks; the days-to-close histogram draws the deadline, labelled. A screenshot of each chart
@@ -175,7 +177,7 @@ def test_every_chart_reads_without_overlaps_and_counts_in_whole_numbers(sample_r
     shots.mkdir(parents=True, exist_ok=True)
     problems, charts, histograms, deadline = [], 0, 0, []
     for path in sample_report.pages[1:]:
-        v = visit(path, root=sample_report.folder, wait_ms=300)
+        v = opened(path, root=sample_report.folder)
         for k, c in enumerate(v.page.evaluate(CHARTS_JS)):
             charts += 1
             name = f"{path.name} chart {k + 1} ({c['title'][:50]!r})"
@@ -207,12 +209,12 @@ TABLE_CELLS_JS = """() => Array.from(document.querySelectorAll('table.ga-table t
 
 
 @pytest.mark.slow
-def test_numbers_in_page_tables_are_right_aligned_with_separators(sample_report, visit):
+def test_numbers_in_page_tables_are_right_aligned_with_separators(sample_report, opened):
     """As the index shows 30,000: every number of the pages' tables right-aligned (as the browser lays it
     out), grouped by thousands; no cell reads "None"."""
     problems, numbers = [], 0
     for path in sample_report.pages[1:]:
-        v = visit(path, root=sample_report.folder)
+        v = opened(path, root=sample_report.folder)
         for cell in v.page.evaluate(TABLE_CELLS_JS):
             if cell["text"] == "None":
                 problems.append(f"{path.name}: a cell reads None")
@@ -224,7 +226,7 @@ def test_numbers_in_page_tables_are_right_aligned_with_separators(sample_report,
                     problems.append(f"{path.name}: number {cell['text']!r} not grouped by thousands")
     print(f"{numbers} numbers in the pages' tables")
     assert numbers > 50 and not problems, "\n".join(problems[:20])
-    assert any("30,000" == c["text"] for c in visit(sample_report.pages[1], root=sample_report.folder)
+    assert any("30,000" == c["text"] for c in opened(sample_report.pages[1], root=sample_report.folder)
                .page.evaluate(TABLE_CELLS_JS) if c["num"])  # the access log's rows in the page header
 
 
@@ -241,10 +243,10 @@ TOC_JS = """() => Array.from(document.querySelectorAll('a[href^="#"]')).map(a =>
 
 
 @pytest.mark.slow
-def test_table_of_contents_links_land_on_headings(sample_report, visit):
+def test_table_of_contents_links_land_on_headings(sample_report, opened):
     problems, checked, tocs = [], 0, 0
     for path in sample_report.pages:
-        v = visit(path, root=sample_report.folder)
+        v = opened(path, root=sample_report.folder)
         links = v.page.evaluate(TOC_JS)
         toc = [a for a in links if a["inToc"]]
         if path.name != "index.html":
@@ -280,9 +282,9 @@ LINKS_JS = """() => Array.from(document.querySelectorAll('a')).map(a => ({
 
 
 @pytest.mark.slow
-def test_every_link_on_index_opens_something(sample_report, visit):
+def test_every_link_on_index_opens_something(sample_report, opened):
     folder = sample_report.folder.resolve()
-    v = visit(folder / "index.html", root=folder)
+    v = opened(folder / "index.html", root=folder)
     links = v.page.evaluate(LINKS_JS)
     problems, files, pages_linked, anchors, external = [], set(), set(), 0, []
     for a in links:
@@ -317,7 +319,7 @@ def test_every_link_on_index_opens_something(sample_report, visit):
             if target.suffix == ".html":
                 pages_linked.add(target)
     for target in sorted(pages_linked):  # each linked page opens, offline and without errors
-        w = visit(target, root=folder)
+        w = opened(target, root=folder)
         if w.problems or not w.page.title().strip():
             problems.append(f"{target.name} (linked from index) opened with: {w.problems or 'no title'}")
     unlinked = [p.name for p in sample_report.pages if p.resolve() not in pages_linked and p.name != "index.html"]
@@ -355,11 +357,11 @@ def test_print_to_pdf(sample_report, visit, page_tools, artifacts):
     assert printed
 
 
-def test_each_rule_on_index_links_to_its_evidence(sample_report, visit):
+def test_each_rule_on_index_links_to_its_evidence(sample_report, opened):
     """Every rule of the findings table links to its evidence on its page: the target exists and the
     browser scrolls to it (the sample has findings for every rule in its latest month)."""
     folder = sample_report.folder.resolve()
-    v = visit(folder / "index.html", root=folder)
+    v = opened(folder / "index.html", root=folder)
     links = v.page.evaluate("""() => Array.from(document.querySelectorAll('table.findings a'))
         .map(a => ({text: a.textContent, href: a.getAttribute('href')}))""")
     rules = {a["text"] for a in links}
@@ -370,7 +372,7 @@ def test_each_rule_on_index_links_to_its_evidence(sample_report, visit):
         assert anchor == f"evidence-{a['text']}", a
         pages.setdefault(page, []).append((a["href"], anchor))
     for page, targets in pages.items():  # each page opened once, each of its rules followed there
-        w = visit(folder / page, root=folder)
+        w = opened(folder / page, root=folder)
         for href, anchor in targets:
             w.page.goto((folder / page).as_uri() + "#" + anchor)
             state = w.page.evaluate("""(id) => { const e = document.getElementById(id); if (!e) return null;

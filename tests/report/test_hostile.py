@@ -91,12 +91,12 @@ INJECTED_JS = r"""(payloads) => {
 
 
 @pytest.mark.browser
-def test_no_script_from_the_data_runs(hostile_report, hostile_set, visit, page_tools, artifacts):
+def test_no_script_from_the_data_runs(hostile_report, hostile_set, opened, page_tools, artifacts):
     pages = hostile_report.pages
     assert len(pages) >= 5, [p.name for p in pages]
     problems, executed, injected, charts, rendered, outside = [], 0, 0, 0, 0, 0
     for path in pages:
-        v = visit(path, root=hostile_report.folder)
+        v = opened(path, root=hostile_report.folder)
         after_load = v.page.evaluate("typeof window.__pwned")
         v.page.mouse.move(400, 300)  # hover handlers (plotly tooltips) get a chance too
         v.page.wait_for_timeout(1_000)
@@ -126,11 +126,11 @@ def test_no_script_from_the_data_runs(hostile_report, hostile_set, visit, page_t
 
 
 @pytest.mark.browser
-def test_hostile_values_are_shown_as_text(hostile_report, visit):
+def test_hostile_values_are_shown_as_text(hostile_report, opened):
     """The literal text of the payloads is visible somewhere (escaped), never as an element."""
     visible: dict[str, list[str]] = {p: [] for p in hostile.XSS_PAYLOADS}
     for path in hostile_report.pages:
-        v = visit(path, root=hostile_report.folder)
+        v = opened(path, root=hostile_report.folder)
         text = v.page.evaluate("document.body.innerText")
         for p in hostile.XSS_PAYLOADS:
             if p in text:
