@@ -24,9 +24,6 @@ measure.py). Steps, in order:
                and warm (stored results: no Spark), beside "DuckDB from the source" (full load + findings
                cold); --spark-reps runs each (default: --reps, at most 3). No bar: measured and shown
   spark_report `report --engine spark`, cold, beside DuckDB's full load + report
-  spark_next   Spark as the months come (issue 21): a first run on every month but the newest (every file
-               checked once and kept, every month rolled up and kept), then the newest month's files and new
-               exports of the snapshot tables arrive, and `findings` of the newest month is measured
   When pyspark or Java is missing the Spark rows say "not measured" and why; the other rows are measured.
 
 Prints one table (figure, median, peak, bar, goal, ratio, verdict against issue 7's targets in
@@ -501,84 +498,6 @@ def step_spark(b: Bench) -> None:
     b.add(row)
 
 
-def _rewritten(files: list[Path], folder: Path) -> dict[Path, Path]:
-    """Point each symlink of `files` at a rewritten copy in `folder` (the same rows in other bytes: other
-    row groups), as last month's export of a snapshot table is another file than this month's; gives each
-    symlink's original target."""
-    import duckdb
-
-    folder.mkdir(parents=True, exist_ok=True)
-    originals = {}
-    con = duckdb.connect()
-    try:
-        for link in files:
-            copy = folder / f"{link.parent.name}-{link.name}"
-            originals[link] = link.resolve()
-            con.execute("COPY (SELECT * FROM read_parquet($src)) TO $dst (FORMAT parquet, ROW_GROUP_SIZE 50000)",
-                        {"src": str(originals[link]), "dst": str(copy)})
-            link.unlink()
-            link.symlink_to(copy)
-    finally:
-        con.close()
-    return originals
-
-
-def step_spark_next(b: Bench) -> None:
-    """Spark's cost of a month as the months come: a first run on every month but the newest (every file
-    checked once, every month rolled up, kept in the results folder), then the newest month's files arrive
-    with new exports of the snapshot tables, and `findings` of the newest month is measured."""
-    label = f"spark local[{spark_threads()}]"
-    first_id, next_id = "spark_first_run", "spark_next_month"
-    figures = [(first_id, f"findings, {label}, first run on all months but the newest: every file checked"),
-               (next_id, f"findings {b.month}, {label}, next month: its files new, the rest checked before")]
-    b.figures.update(figures)
-    why = b.spark_why() or (None if b.source else "no source: the generation did not run")
-    if why:
-        spark_not_measured(b, figures, why)
-    src = b.work / "spark-source-next"
-    newest, link = benchdata.source_without_newest(b.source, src)
-    older = benchdata.month_of(benchdata.partitions(src)[-1])
-    snapshots = sorted(p for p in src.rglob("*.parquet") if "access_log" not in p.relative_to(src).parts)
-    originals = _rewritten(snapshots, b.work / "spark-last-export")
-    kept, results, temp = b.work / "spark-next-kept", b.work / "spark-next-results", b.work / "spark-temp"
-    env = spark_env()
-
-    def fresh(i: int) -> None:
-        benchdata.remove(kept)
-        benchdata.remove(temp)
-
-    first = measure.repeat(1, lambda i: [CLI, "findings", "--engine", "spark", "--source", src, "--month", older,
-                                         "--results", kept, "--temp-dir", temp],
-                           label=f"spark first run ({older})", logs=b.logs, log=b.log, before=fresh, env=env)
-    b.add(from_runs(first_id, figures[0][1], first,
-                    note=f"whole process on {src.name}: every file of every table checked once (kept), every "
-                    f"month of the access log rolled up (kept), the month {older} computed"))
-    benchdata.link_tree(newest, link)
-    for f, original in originals.items():  # this month's export of the snapshot tables
-        f.unlink()
-        f.symlink_to(original)
-
-    def before(i: int) -> None:
-        benchdata.remove(results)
-        benchdata.remove(temp)
-        shutil.copytree(kept, results, symlinks=True)
-
-    runs = measure.repeat(b.spark_reps, lambda i: [CLI, "findings", "--engine", "spark", "--source", src, "--month",
-                                                   b.month, "--results", results, "--temp-dir", temp],
-                          label=f"spark next month ({b.month})", logs=b.logs, log=b.log, before=before, env=env)
-    checks = {}
-    note = ""
-    if b.findings_csv is not None:
-        same = runs[-1].stdout.read_bytes() == b.findings_csv.read_bytes()
-        checks["findings identical to DuckDB's"] = same
-        note = ("findings byte-identical to DuckDB's" if same else
-                f"findings DIFFER from DuckDB's: compare {runs[-1].stdout} and {b.findings_csv}") + "; "
-    b.add(from_runs(next_id, figures[1][1], runs, target=next_id, checks=checks,
-                    note=note + f"whole process, the results folder of the first run copied in before each run: "
-                    f"checks only the newest month's files and the snapshot tables (new exports, other bytes), "
-                    f"rolls up only the newest month, reads only its access log files; {spark_memory()}"))
-
-
 def spark_memory() -> str:
     """What bounds the JVM: spark.driver.memory from the resources' memory limit (spark_engine.local_session)."""
     try:
@@ -672,7 +591,6 @@ STEPS: list[tuple[str, Callable[[Bench], None], tuple[str, ...]]] = [
     ("access", step_access, ("access_one", "access_requests")),
     ("spark", step_spark, ("spark_findings_cold", "spark_findings_warm")),
     ("spark_report", step_spark_report, ("spark_report",)),
-    ("spark_next", step_spark_next, ("spark_first_run", "spark_next_month")),
 ]
 
 

@@ -33,8 +33,6 @@ TARGETS: dict[str, Target] = {
     "access_one": Target(bar={"seconds": 2}),
     "access_requests": Target(bar={"rate": 20}),
     # "spark_findings": Target(...),  # Spark local vs DuckDB: the issue sets no bar yet
-    # issue 21: Spark's next month (one new month of access log files; the rest checked before), local mode
-    "spark_next_month": Target(bar={"seconds": 60}, goal={"seconds": 30}),
 }
 
 _TEXT = {"seconds": "≤ {:g} s", "peak_mb": "≤ {:,.0f} MB", "ratio": "≤ {:g}× floor", "speedup": "≥ {:g}×",

@@ -4,7 +4,7 @@
 of it on 300 customers / 3,000 events / 2 months, one run each, and checks the JSON it writes.
 
 The Spark rows (`findings`/`report --engine spark`) take over a minute each even at this size (JVM start,
-Spark's jobs), so the smoke run leaves them out (`--skip spark,spark_report,spark_next`) unless
+Spark's jobs), so the smoke run leaves them out (`--skip spark,spark_report`) unless
 GDPR_BENCH_SMOKE_SPARK=1; their "not measured: why" path (no pyspark, no Java) is checked apart, fast.
 """
 
@@ -32,7 +32,7 @@ import three_rules  # noqa: E402
 TINY = ["--customers", "300", "--events", "3000", "--months", "2", "--reps", "1"]
 TARGET_ROWS = ["generation", "load_full", "append", "findings", "pandas", "report",
                "run_all", "make_report", "access_one", "access_requests"]
-SPARK_ROWS = ["spark_findings_cold", "spark_findings_warm", "spark_report", "spark_first_run", "spark_next_month"]
+SPARK_ROWS = ["spark_findings_cold", "spark_findings_warm", "spark_report"]
 #: GDPR_BENCH_SMOKE_SPARK=1: the smoke run measures the Spark rows too (about 3 minutes more)
 WITH_SPARK = os.environ.get("GDPR_BENCH_SMOKE_SPARK", "").strip() not in ("", "0")
 
@@ -41,7 +41,7 @@ WITH_SPARK = os.environ.get("GDPR_BENCH_SMOKE_SPARK", "").strip() not in ("", "0
 def smoke(tmp_path_factory) -> tuple[dict, str]:
     tmp = tmp_path_factory.mktemp("bench")
     out = tmp / "results.json"
-    spark = [] if WITH_SPARK else ["--skip", "spark,spark_report,spark_next"]
+    spark = [] if WITH_SPARK else ["--skip", "spark,spark_report"]
     proc = subprocess.run([sys.executable, str(BENCH / "run.py"), *TINY, *spark, "--data", str(tmp / "data"),
                            "--out", str(out)], capture_output=True, text=True, timeout=1200 if WITH_SPARK else 900,
                           env=measure.clean_env({"GDPR_BENCH_DATA": ""}))
@@ -90,16 +90,13 @@ def test_smoke_run_measures_every_figure(smoke):
     why = bench.spark_unavailable()
     for row_id in SPARK_ROWS:
         r = rows[row_id]
-        barred = row_id in targets.TARGETS  # Spark's next month has issue 21's bar; the others none
-        assert r["bar"] == (targets.describe(targets.TARGETS[row_id].bar) if barred else "")
+        assert r["bar"] == "" and r["verdict"] in ("", "✗")
         if not WITH_SPARK:
             assert r["status"] == "skipped" and r["note"] == "left out (--skip)"
-            assert r["verdict"] == ("–" if barred else "")
         elif why:
             assert r["status"] == "skipped" and r["note"] == f"not measured: {why}"
         else:
-            assert r["status"] == "ok" and r["seconds"] > 0 and r["peak_mb"] > 0, r
-            assert r["vs_duckdb"] > 0 or row_id in ("spark_first_run", "spark_next_month"), r
+            assert r["status"] == "ok" and r["seconds"] > 0 and r["peak_mb"] > 0 and r["vs_duckdb"] > 0, r
     if WITH_SPARK and not why:
         assert rows["duckdb_from_source"]["seconds"] == pytest.approx(
             rows["load_full"]["seconds"] + rows["findings"]["seconds"])
