@@ -69,7 +69,6 @@ class SparkChecker(Checker):
     def __init__(self, spark, source: Path):
         super().__init__(None, source)
         self.spark = spark
-        self.trusted: set[Path] = set()  # CSV files whose bytes were checked in an earlier run
 
     def _one(self, sql: str) -> tuple:
         return tuple(self.spark.sql(portable.to_spark(sql)).collect()[0])
@@ -104,8 +103,7 @@ class SparkChecker(Checker):
         label, table = entry.label, entry.table.name
         try:
             written = diagnose.header(entry.path)
-            # Spark would replace a byte that is not UTF-8 silently
-            bad = None if entry.path in self.trusted else diagnose.first_bad_byte(entry.path)
+            bad = diagnose.first_bad_byte(entry.path)  # Spark would replace it silently
         except diagnose.Problem as exc:
             raise DataError(f"{label}: table {table}: {exc}") from None
         if bad:
