@@ -95,29 +95,15 @@ def _is_date_cast(node) -> bool:
 
 
 @lru_cache(maxsize=None)
-def tables(sql: str) -> frozenset[str]:
-    """The names of the tables and views sql (DuckDB dialect) reads (a CTE's name among them)."""
-    from sqlglot import exp
-
-    return frozenset(node.name for tree in _parse(sql) if tree is not None for node in tree.find_all(exp.Table))
-
-
-@lru_cache(maxsize=None)
-def to_spark(sql: str, timestamps: frozenset[str] = frozenset(), tables: tuple[tuple[str, str], ...] = ()) -> str:
+def to_spark(sql: str, timestamps: frozenset[str] = frozenset()) -> str:
     """sql (portable, DuckDB dialect, `$name` parameters) as Spark SQL (`:name` parameters); each
-    parameter named in `timestamps` cast to TIMESTAMP_NTZ (naive UTC, like DuckDB's TIMESTAMP); each table
-    named first in a pair of `tables` read from the view named second (the Spark engine's month of a table)."""
+    parameter named in `timestamps` cast to TIMESTAMP_NTZ (naive UTC, like DuckDB's TIMESTAMP)."""
     from sqlglot import exp
 
-    renamed = dict(tables)
     out = []
     for tree in _parse(sql):
         if tree is None:
             continue
-        if renamed:
-            for node in tree.find_all(exp.Table):
-                if not node.db and node.name in renamed:
-                    node.set("this", exp.to_identifier(renamed[node.name]))
         if timestamps:
             def ntz(node):
                 if isinstance(node, exp.Placeholder) and node.name in timestamps \
