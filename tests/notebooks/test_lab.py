@@ -61,8 +61,12 @@ def lab(tmp_path):
         log.close()
 
 
-KERNEL_STATE_JS = """() => { const s = document.querySelector('.lm-Widget.jp-NotebookPanel:not(.lm-mod-hidden) '
-  + '.jp-Notebook-ExecutionIndicator'); return s ? s.getAttribute('data-status') : null; }"""
+# Each page records every state its kernel indicator shows, from the first instant (a kernel that starts while
+# the test looks at another tab is not missed): window.__kernelStates.
+RECORD_KERNEL_STATES_JS = """window.__kernelStates = []; setInterval(() => {
+  const s = document.querySelector('.lm-Widget.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+  const state = s ? s.getAttribute('data-status') : null, seen = window.__kernelStates;
+  if (!seen.length || seen[seen.length - 1] !== state) seen.push(state); }, 25);"""
 DIRTY_JS = """() => Array.from(document.querySelectorAll('.lm-TabBar-tab.jp-mod-current'))
   .filter(t => t.textContent.trim().endsWith('.ipynb')).map(t => t.classList.contains('jp-mod-dirty'))"""
 
@@ -84,6 +88,7 @@ def test_lab_opens_every_notebook_unmodified_and_without_console_errors(lab, bro
     try:
         # every notebook in a tab of its own, opened together: their kernels start side by side
         pages = {}
+        context.add_init_script(RECORD_KERNEL_STATES_JS)
         for path in sorted((REPO / "notebooks").glob("*.ipynb")):
             page = context.new_page()
             page.on("console", lambda m, n=path.name: errors.append(f"{n}: {m.text[:300]}") if m.type == "error"
@@ -96,9 +101,7 @@ def test_lab_opens_every_notebook_unmodified_and_without_console_errors(lab, bro
             page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=60_000)
         while True:  # each kernel connected (busy or starting at some point) and idle now
             for path, page in pages.items():
-                state = page.evaluate(KERNEL_STATE_JS)
-                if not seen[path] or seen[path][-1] != state:
-                    seen[path].append(state)
+                seen[path] = page.evaluate("() => window.__kernelStates")
             waiting = [p.name for p, s in seen.items()
                        if not (s and s[-1] == "idle" and any(x not in ("idle", None) for x in s))]
             if not waiting:
