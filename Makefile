@@ -25,9 +25,13 @@ $(VENV)/.installed: pyproject.toml
 # Spark's local mode also needs Java 17+ (.ci/run installs Debian's openjdk-17-jre-headless).
 install-spark: $(VENV)/.installed-spark
 
-$(VENV)/.installed-spark: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,spark]'
-	touch $@
+# One pip run for both extras on a fresh machine (a run for `.[test]` and another adding pyspark resolved
+# everything twice: 89 s against 53 s here). --no-compile: Python compiles a module when it is first imported,
+# so only what runs is compiled, not every module of every dependency.
+$(VENV)/.installed-spark: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -e '.[test,spark]'
+	touch $(VENV)/.installed $@
 
 report: install
 	@mkdir -p build
